@@ -1,0 +1,38 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Layers, leaves first: C shims → MailDiscovery (core) / Resolver / Varlink → daemon → executables.
+let package = Package(
+    name: "mailsrvd",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "MailDiscovery", targets: ["MailDiscovery"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // C libraries, each behind a module map and one shim header.
+        .systemLibrary(name: "CUnbound", pkgConfig: "libunbound", providers: [.apt(["libunbound-dev", "libevent-dev"])]),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .systemLibrary(name: "CIDN2", pkgConfig: "libidn2", providers: [.apt(["libidn2-dev"])]),
+
+        // The discovery engine: mail domains, SRV ordering, TTL cache. No NIO; only libidn2 for IDNA.
+        .target(name: "MailDiscovery", dependencies: ["CIDN2"]),
+        // libunbound behind MailDiscovery's `DNSQuerying` protocol.
+        .target(name: "Resolver", dependencies: ["CUnbound", "MailDiscovery"]),
+        // Varlink framing and messages; NIOCore only.
+        .target(name: "Varlink", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+
+        // Test support: a real Knot DNS server on a free loopback port.
+        .target(name: "KnotHarness", path: "Tests/KnotHarness", resources: [.copy("Zones")]),
+        .testTarget(name: "MailDiscoveryTests", dependencies: ["MailDiscovery"]),
+        .testTarget(name: "ResolverTests", dependencies: ["Resolver", "MailDiscovery", "KnotHarness"]),
+        .testTarget(name: "VarlinkTests", dependencies: [
+            "Varlink", .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
+    ]
+)

@@ -1,0 +1,2 @@
+// libunbound, the validating resolver library of NLnet Labs.
+#include <unbound.h>

@@ -1,0 +1,124 @@
+import Foundation
+import Synchronization
+
+/// Where an answer came from, in PROTOCOL.md's words.
+public enum AnswerSource: String, Codable, Sendable, Hashable, Comparable {
+    case cache, dns, stale
+
+    /// `stale` outranks `dns`, which outranks `cache`: a reply built from several answers
+    /// reports the worst of their sources.
+    public static func < (lhs: Self, rhs: Self) -> Bool {
+        let rank: [Self: Int] = [.cache: 0, .dns: 1, .stale: 2]
+        return rank[lhs]! < rank[rhs]!
+    }
+}
+
+/// An answer and how long it may still be used.
+public struct ResolvedAnswer: Hashable, Sendable {
+    public var answer: DNSAnswer
+    /// Seconds left of its TTL; 0 when stale.
+    public var ttl: Int
+    public var source: AnswerSource
+}
+
+/// Counters of the cache, for `Stats`.
+public struct CacheCounters: Hashable, Sendable {
+    public var hits = 0
+    public var misses = 0
+    public var staleServed = 0
+    public var dnsQueries = 0
+}
+
+/// The DNS cache in front of an upstream resolver (DESIGN.md §2): answers fresh entries
+/// without a query, shares one upstream query among identical concurrent questions, and
+/// serves expired entries as stale when a refresh fails. Safe to call from any task; a
+/// cache hit takes one short lock and never suspends.
+public final class CachingResolver: Sendable {
+    private struct State {
+        var cache: DNSCache
+        var counters = CacheCounters()
+        var inFlight: [CacheKey: Task<DNSAnswer, any Error>] = [:]
+    }
+
+    private let upstream: any DNSQuerying
+    private let time: any TimeSource
+    private let state: Mutex<State>
+
+    public init(upstream: any DNSQuerying, time: any TimeSource = SystemTime(),
+                settings: CacheSettings = CacheSettings()) {
+        self.upstream = upstream
+        self.time = time
+        state = Mutex(State(cache: DNSCache(settings: settings)))
+    }
+
+    /// The answer to (`name`, `type`): from the cache while fresh, else from DNS, else,
+    /// when DNS fails, the expired entry as stale. Throws only when none of these exists.
+    public func resolve(name: String, type: RecordType) async throws(ResolutionFailure) -> ResolvedAnswer {
+        let key = CacheKey(name: name, type: type)
+        let (cached, refresh) = state.withLock { state -> (CacheLookup, Task<DNSAnswer, any Error>?) in
+            let lookup = state.cache.lookup(key, now: time.now())
+            if case .fresh = lookup {
+                state.counters.hits += 1
+                return (lookup, nil)
+            }
+            state.counters.misses += 1
+            return (lookup, sharedQuery(for: key, in: &state))
+        }
+        if case .fresh(let entry) = cached {
+            return ResolvedAnswer(answer: entry.answer, ttl: entry.secondsLeft(at: time.now()), source: .cache)
+        }
+        do {
+            let answer = try await refresh!.value
+            return ResolvedAnswer(answer: answer, ttl: Int(effectiveTTL(answer)), source: .dns)
+        } catch {
+            let failure = error as? ResolutionFailure ?? ResolutionFailure(reason: "\(error)")
+            guard case .expired(let entry) = cached else { throw failure }
+            state.withLock { $0.counters.staleServed += 1 }
+            return ResolvedAnswer(answer: entry.answer, ttl: 0, source: .stale)
+        }
+    }
+
+    /// The running upstream query for `key`, or a new one. Its result is cached by the task
+    /// itself, so a caller that goes away does not lose it for the others.
+    private func sharedQuery(for key: CacheKey, in state: inout State) -> Task<DNSAnswer, any Error> {
+        if let running = state.inFlight[key] { return running }
+        state.counters.dnsQueries += 1
+        let task = Task<DNSAnswer, any Error> { [upstream, time] in
+            defer { self.state.withLock { _ = $0.inFlight.removeValue(forKey: key) } }
+            let answer = try await upstream.query(name: key.name, type: key.type)
+            self.state.withLock { _ = $0.cache.put(key, answer, now: time.now()) }
+            return answer
+        }
+        state.inFlight[key] = task
+        return task
+    }
+
+    private func effectiveTTL(_ answer: DNSAnswer) -> UInt32 {
+        answer.isNegative ? min(answer.ttl, state.withLock { $0.cache.settings.negativeTTLCap }) : answer.ttl
+    }
+
+    public var counters: CacheCounters { state.withLock { $0.counters } }
+
+    /// Number of cached (name, type) entries.
+    public var cachedEntries: Int { state.withLock { $0.cache.count } }
+
+    /// Drops the cached entries of `domain` (and names below it), or all; returns how many.
+    public func flush(domain: String?) -> Int {
+        state.withLock { $0.cache.flush(domain: domain) }
+    }
+
+    /// Drops entries too old to be served even as stale.
+    public func prune() {
+        state.withLock { $0.cache.prune(now: time.now()) }
+    }
+
+    /// A copy of every entry, for `CacheFile.save`.
+    public func snapshot() -> [(key: CacheKey, entry: CacheEntry)] {
+        state.withLock { $0.cache.entries }
+    }
+
+    /// Loads saved entries (from `CacheFile.load`), keeping their absolute expiry.
+    public func restore(_ saved: [(key: CacheKey, entry: CacheEntry)]) {
+        state.withLock { $0.cache.restore(saved, now: time.now()) }
+    }
+}

@@ -1,0 +1,47 @@
+/// One way to reach a mail service: PROTOCOL.md's `Endpoint`.
+public struct Endpoint: Hashable, Codable, Sendable {
+    public var service: MailService
+    public var tls: MailService.TLSMode
+    /// SRV target: lower-case A-label form, no trailing dot.
+    public var host: String
+    public var port: Int
+    public var priority: Int
+    public var weight: Int
+    /// The target's addresses, in the order to try (DESIGN.md §1.6).
+    public var addresses: [String]
+    /// Seconds left of the shorter of its SRV and address records; 0 when stale.
+    public var ttl: Int
+    /// DNSSEC status of the SRV answer this endpoint came from. Not on the wire: it decides
+    /// whether `host` is a name the certificate may present (RFC 7817).
+    public var srvDNSSEC: DNSSECStatus
+
+    public init(service: MailService, record: SRVRecord, addresses: [String] = [], ttl: Int,
+                srvDNSSEC: DNSSECStatus) {
+        self.service = service
+        self.tls = service.tls
+        self.host = record.target
+        self.port = Int(record.port)
+        self.priority = Int(record.priority)
+        self.weight = Int(record.weight)
+        self.addresses = addresses
+        self.ttl = ttl
+        self.srvDNSSEC = srvDNSSEC
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case service, tls, host, port, priority, weight, addresses, ttl
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        service = try container.decode(MailService.self, forKey: .service)
+        tls = try container.decode(MailService.TLSMode.self, forKey: .tls)
+        host = try container.decode(String.self, forKey: .host)
+        port = try container.decode(Int.self, forKey: .port)
+        priority = try container.decode(Int.self, forKey: .priority)
+        weight = try container.decode(Int.self, forKey: .weight)
+        addresses = try container.decode([String].self, forKey: .addresses)
+        ttl = try container.decode(Int.self, forKey: .ttl)
+        srvDNSSEC = .insecure
+    }
+}
