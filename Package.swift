@@ -7,6 +7,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "MailDiscovery", targets: ["MailDiscovery"]),
+        .executable(name: "mailsrvd", targets: ["mailsrvd"]),
+        .executable(name: "mailsrvctl", targets: ["mailsrvctl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -24,8 +26,31 @@ let package = Package(
         .target(name: "MailDiscovery", dependencies: ["CIDN2"]),
         // libunbound behind MailDiscovery's `DNSQuerying` protocol.
         .target(name: "Resolver", dependencies: ["CUnbound", "MailDiscovery"]),
+        // SO_PEERCRED's struct ucred, which glibc hides from Swift.
+        .target(name: "CPeerCredentials"),
         // Varlink framing and messages; NIOCore only.
         .target(name: "Varlink", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+
+        // Names and socket paths of io.mailsrvd.Discovery, shared by daemon and CLI.
+        .target(name: "MailSRVInterface"),
+        // The daemon: configuration, Varlink methods → engine, socket server, lifecycle.
+        .target(name: "MailSRVDaemon", dependencies: [
+            "MailDiscovery", "Resolver", "Varlink", "MailSRVInterface", "CPeerCredentials",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], resources: [.embedInCode("io.mailsrvd.Discovery.varlink")]),
+        .executableTarget(name: "mailsrvd", dependencies: [
+            "MailSRVDaemon",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .executableTarget(name: "mailsrvctl", dependencies: [
+            "Varlink", "MailSRVInterface",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
 
         // Test support: a real Knot DNS server on a free loopback port.
         .target(name: "KnotHarness", path: "Tests/KnotHarness", resources: [.copy("Zones")]),
@@ -33,6 +58,7 @@ let package = Package(
         .testTarget(name: "ResolverTests", dependencies: ["Resolver", "MailDiscovery", "KnotHarness"]),
         .testTarget(name: "VarlinkTests", dependencies: [
             "Varlink", .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
     ]
 )

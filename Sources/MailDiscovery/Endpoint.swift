@@ -11,8 +11,9 @@ public struct Endpoint: Hashable, Codable, Sendable {
     public var addresses: [String]
     /// Seconds left of the shorter of its SRV and address records; 0 when stale.
     public var ttl: Int
-    /// DNSSEC status of the SRV answer this endpoint came from. Not on the wire: it decides
-    /// whether `host` is a name the certificate may present (RFC 7817).
+    /// DNSSEC status of the SRV answer this endpoint came from. Not on the wire (see the
+    /// daemon's `WireEncoding`): it decides whether `host` is a name the certificate may
+    /// present (RFC 7817).
     public var srvDNSSEC: DNSSECStatus
 
     public init(service: MailService, record: SRVRecord, addresses: [String] = [], ttl: Int,
@@ -26,22 +27,5 @@ public struct Endpoint: Hashable, Codable, Sendable {
         self.addresses = addresses
         self.ttl = ttl
         self.srvDNSSEC = srvDNSSEC
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case service, tls, host, port, priority, weight, addresses, ttl
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        service = try container.decode(MailService.self, forKey: .service)
-        tls = try container.decode(MailService.TLSMode.self, forKey: .tls)
-        host = try container.decode(String.self, forKey: .host)
-        port = try container.decode(Int.self, forKey: .port)
-        priority = try container.decode(Int.self, forKey: .priority)
-        weight = try container.decode(Int.self, forKey: .weight)
-        addresses = try container.decode([String].self, forKey: .addresses)
-        ttl = try container.decode(Int.self, forKey: .ttl)
-        srvDNSSEC = .insecure
     }
 }

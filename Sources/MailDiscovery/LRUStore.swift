@@ -3,7 +3,7 @@
 /// recency list by index.
 ///
 ///     head (most recent) ⇄ … ⇄ tail (least recent, evicted first)
-struct LRUStore<Key: Hashable, Value> {
+struct LRUStore<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private struct Node {
         var key: Key
         var value: Value

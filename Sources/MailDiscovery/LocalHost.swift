@@ -9,7 +9,7 @@ public enum LocalHost {
     public static func fullyQualifiedName() -> String? {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count - 1) == 0 else { return nil }
-        let hostName = String(cString: buffer)
+        let hostName = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         guard !hostName.isEmpty else { return nil }
         var hints = addrinfo()
         hints.ai_flags = AI_CANONNAME

@@ -1,5 +1,5 @@
 /// PROTOCOL.md's `Lookup` reply: every usable endpoint of a mail domain, best first.
-public struct LookupResult: Hashable, Codable, Sendable {
+public struct LookupResult: Hashable, Sendable {
     /// The mail domain, A-label form.
     public var domain: String
     public var candidates: [Endpoint]

@@ -1,0 +1,227 @@
+import Foundation
+
+/// Who holds a lease: a local user (the peer uid of the socket) and the client connection
+/// that acquired it, so that the lease dies with that connection.
+public struct LeaseOwner: Hashable, Sendable {
+    public var uid: UInt32
+    public var connection: UInt64
+    public init(uid: UInt32, connection: UInt64) {
+        self.uid = uid
+        self.connection = connection
+    }
+}
+
+/// One (endpoint, address) to connect to.
+public struct Tuple: Hashable, Codable, Sendable {
+    public var endpoint: Endpoint
+    public var address: String
+    public init(endpoint: Endpoint, address: String) {
+        self.endpoint = endpoint
+        self.address = address
+    }
+
+    /// What a failure mark is about: the same server address, whatever the service.
+    var target: FailureTarget { FailureTarget(host: endpoint.host, address: address) }
+}
+
+struct FailureTarget: Hashable, Codable, Sendable {
+    var host: String
+    var address: String
+}
+
+/// What all leases of one uid for one (domain, want) share (draft-hall §5).
+public struct PinKey: Hashable, Codable, Sendable {
+    public var uid: UInt32
+    public var domain: String
+    public var want: String
+    public init(uid: UInt32, domain: String, want: String) {
+        self.uid = uid
+        self.domain = domain
+        self.want = want
+    }
+}
+
+/// A uid's pinned tuple for one (domain, want) and the ordered candidates it was chosen from.
+public struct Pin: Hashable, Codable, Sendable {
+    public var key: PinKey
+    public var current: Tuple
+    /// Every (endpoint, address) of the lookup that created the pin, in the order to try.
+    public var order: [Tuple]
+    /// Certificate names of the lookup (domain), for the verifyNames of each tuple.
+    public var verifyNamesByHost: [String: [String]]
+    /// Set on a pin restored after a restart: it holds without leases until then.
+    public var graceUntil: Date?
+}
+
+/// One client connection's claim on a tuple.
+public struct Lease: Hashable, Sendable {
+    public enum State: String, Codable, Sendable { case pending, connected }
+    public var id: String
+    public var owner: LeaseOwner
+    public var pin: PinKey
+    /// The email as given to Acquire (shown back to its own uid only).
+    public var email: String
+    public var tuple: Tuple
+    public var state: State
+}
+
+/// Why a lease operation was refused.
+public enum LeaseError: Error, Hashable, Sendable {
+    case noSuchLease(String)
+    case exhausted(domain: String)
+    case tooManyLeases
+}
+
+/// Pins, leases and failure marks of every uid (DESIGN.md §3). Pure state: time is passed
+/// in and lookups happen outside; the daemon guards it with a lock.
+public struct LeaseRegistry: Sendable {
+    /// `FailureMemory`: how long a failed (host, address) is avoided for a uid.
+    public var failureMemory: TimeInterval
+    /// Most leases one uid may hold.
+    public var maxLeasesPerUID: Int
+
+    private var pins: [PinKey: Pin] = [:]
+    private var leases: [String: Lease] = [:]
+    private var leaseCount: [UInt32: Int] = [:]
+    private var leasesPerPin: [PinKey: Int] = [:]
+    private var failures: [UInt32: [FailureTarget: Date]] = [:]
+
+    public init(failureMemory: TimeInterval = 600, maxLeasesPerUID: Int = 1024) {
+        self.failureMemory = failureMemory
+        self.maxLeasesPerUID = maxLeasesPerUID
+    }
+
+    /// The pin `key` holds now (with leases, or restored and within its grace period).
+    public func activePin(_ key: PinKey, now: Date) -> Pin? {
+        guard let pin = pins[key] else { return nil }
+        if hasLeases(key) { return pin }
+        if let grace = pin.graceUntil, now < grace { return pin }
+        return nil
+    }
+
+    /// A new lease on the active pin of `key`, or, when there is none, on a new pin made
+    /// from `lookup`'s candidates (first tuple not marked failed). `reused` tells which.
+    public mutating func acquire(_ key: PinKey, email: String, owner: LeaseOwner, lookup: LookupResult?,
+                                 now: Date) throws(LeaseError) -> (lease: Lease, reused: Bool) {
+        guard leaseCount[key.uid, default: 0] < maxLeasesPerUID else { throw .tooManyLeases }
+        let reused: Bool
+        if activePin(key, now: now) != nil {
+            reused = true
+            pins[key]?.graceUntil = nil    // from now on the pin lives by its leases
+        } else {
+            guard let lookup else { throw .exhausted(domain: key.domain) }
+            let order = lookup.candidates.flatMap { endpoint in
+                endpoint.addresses.map { Tuple(endpoint: endpoint, address: $0) }
+            }
+            guard let first = order.first(where: { !isFailed($0, uid: key.uid, now: now) }) else {
+                throw .exhausted(domain: key.domain)
+            }
+            let names = Dictionary(lookup.candidates.map {
+                ($0.host, certificateNames(domain: lookup.domain, endpoints: [$0]))
+            }, uniquingKeysWith: { first, _ in first })
+            pins[key] = Pin(key: key, current: first, order: order, verifyNamesByHost: names, graceUntil: nil)
+            reused = false
+        }
+        let lease = Lease(id: Self.newLeaseID(), owner: owner, pin: key, email: email,
+                          tuple: pins[key]!.current, state: .pending)
+        leases[lease.id] = lease
+        leaseCount[key.uid, default: 0] += 1
+        leasesPerPin[key, default: 0] += 1
+        return (lease, reused)
+    }
+
+    /// Records that the lease's connection works.
+    public mutating func reportConnected(_ id: String, uid: UInt32) throws(LeaseError) -> Lease {
+        guard var lease = leases[id], lease.owner.uid == uid else { throw .noSuchLease(id) }
+        lease.state = .connected
+        leases[id] = lease
+        return lease
+    }
+
+    /// Marks the lease's tuple failed for its uid and moves the pin and the lease to the next
+    /// tuple in order that is not marked failed. When none is left the lease is released
+    /// and `exhausted` is thrown.
+    public mutating func reportFailed(_ id: String, uid: UInt32, now: Date) throws(LeaseError) -> Lease {
+        guard var lease = leases[id], lease.owner.uid == uid, var pin = pins[lease.pin] else { throw .noSuchLease(id) }
+        failures[uid, default: [:]][lease.tuple.target] = now.addingTimeInterval(failureMemory)
+        if isFailed(pin.current, uid: uid, now: now) {
+            let start = pin.order.firstIndex(of: pin.current).map { $0 + 1 } ?? 0
+            guard let next = pin.order[start...].first(where: { !isFailed($0, uid: uid, now: now) }) else {
+                release(id, uid: uid)
+                throw .exhausted(domain: pin.key.domain)
+            }
+            pin.current = next
+            pins[pin.key] = pin
+        }
+        lease.tuple = pin.current
+        lease.state = .pending
+        leases[id] = lease
+        return lease
+    }
+
+    /// Ends a lease; the pin goes with its last lease. Returns false for an unknown lease or
+    /// one of another uid.
+    @discardableResult
+    public mutating func release(_ id: String, uid: UInt32) -> Bool {
+        guard let lease = leases[id], lease.owner.uid == uid else { return false }
+        leases[id] = nil
+        leaseCount[uid, default: 1] -= 1
+        if leaseCount[uid] == 0 { leaseCount[uid] = nil }
+        leasesPerPin[lease.pin, default: 1] -= 1
+        if leasesPerPin[lease.pin] == 0 {
+            leasesPerPin[lease.pin] = nil
+            pins[lease.pin] = nil
+        }
+        return true
+    }
+
+    /// Ends every lease acquired on `connection`; returns how many.
+    @discardableResult
+    public mutating func releaseAll(connection: UInt64) -> Int {
+        let ids = leases.values.filter { $0.owner.connection == connection }.map { ($0.id, $0.owner.uid) }
+        for (id, uid) in ids { release(id, uid: uid) }
+        return ids.count
+    }
+
+    /// The leases of `uid`, sorted by id for a stable listing.
+    public func leases(of uid: UInt32) -> [Lease] {
+        leases.values.filter { $0.owner.uid == uid }.sorted { $0.id < $1.id }
+    }
+
+    public func lease(_ id: String, uid: UInt32) -> Lease? {
+        leases[id].flatMap { $0.owner.uid == uid ? $0 : nil }
+    }
+
+    /// Certificate names for the tuple of `lease`.
+    public func verifyNames(for lease: Lease) -> [String] {
+        pins[lease.pin]?.verifyNamesByHost[lease.tuple.endpoint.host] ?? [lease.pin.domain]
+    }
+
+    public var totalLeases: Int { leases.count }
+
+    /// Forgets failure marks that have expired.
+    public mutating func pruneFailures(now: Date) {
+        for uid in Array(failures.keys) {
+            failures[uid] = failures[uid]?.filter { $0.value > now }
+            if failures[uid]?.isEmpty == true { failures[uid] = nil }
+        }
+    }
+
+    private func hasLeases(_ key: PinKey) -> Bool {
+        leasesPerPin[key, default: 0] > 0
+    }
+
+    private func isFailed(_ tuple: Tuple, uid: UInt32, now: Date) -> Bool {
+        guard let until = failures[uid]?[tuple.target] else { return false }
+        return now < until
+    }
+
+    /// 128 random bits from the system's cryptographic generator, in hex.
+    private static func newLeaseID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<2).map { _ in
+            let word = String(generator.next(), radix: 16)
+            return String(repeating: "0", count: 16 - word.count) + word
+        }.joined()
+    }
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import Varlink
+
+/// `mailsrvctl acquire alice@example.net`: takes a lease and holds it until Ctrl-C (or
+/// SIGTERM), for scripts and testing; the lease ends with the connection.
+struct Acquire: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Take a lease on the server to connect to, and hold it until interrupted.")
+
+    @Argument(help: "An email address or a mail domain.")
+    var email: String
+
+    @OptionGroup var want: WantOptions
+    @OptionGroup var options: ClientOptions
+
+    func run() throws {
+        try reportingFailures {
+            var parameters: JSONObject = ["email": .string(email)]
+            for (name, value) in want.parameters { parameters[name] = .string(value) }
+            let connection = try DaemonConnection(options)
+            let signals = SignalWaiter(signals: [SIGINT, SIGTERM])
+            let reply = try connection.call(.acquire, parameters)
+            if options.json {
+                printJSON(reply)
+            } else {
+                let names = reply["verifyNames"]?.arrayValue?.compactMap(\.stringValue) ?? []
+                print("lease:   \(reply["lease"]?.stringValue ?? "?")")
+                print("address: \(reply["address"]?.stringValue ?? "?")")
+                print("reused:  \(reply["reused"]?.boolValue == true ? "yes" : "no")")
+                print("certificate names: \(names.joined(separator: " "))\n")
+                print(EndpointRows.table([reply["endpoint"] ?? .null]).render())
+                print("\nholding the lease; Ctrl-C releases it")
+            }
+            fflush(nil)  // all streams: the lines above must reach a pipe before we block
+            signals.wait()
+        }
+    }
+}
+
+/// Blocks the given signals so that `wait()` can take them synchronously.
+struct SignalWaiter {
+    private var set = sigset_t()
+
+    init(signals: [Int32]) {
+        sigemptyset(&set)
+        for signal in signals { sigaddset(&set, signal) }
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
+
+    func wait() {
+        var set = self.set
+        var received: Int32 = 0
+        sigwait(&set, &received)
+    }
+}

@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MailSRVDaemon
+import Resolver
+import ServiceLifecycle
+
+/// `mailsrvd`: the command line of DESIGN.md §6. Flags override the config file, which
+/// overrides the defaults.
+@main
+struct MailSRVD: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mailsrvd",
+        abstract: "Finds the IMAP, POP3 and submission servers of mail domains from DNS SRV records, for every local user.",
+        discussion: """
+            Serves io.mailsrvd.Discovery over Varlink on a Unix socket. As root the socket is
+            /run/mailsrvd/io.mailsrvd.Discovery, otherwise $XDG_RUNTIME_DIR/mailsrvd/io.mailsrvd.Discovery.
+            Under systemd, a socket passed with LISTEN_FDS is served instead, and RUNTIME_DIRECTORY,
+            STATE_DIRECTORY and CACHE_DIRECTORY are honoured. SIGTERM or SIGINT stops it gracefully.
+            """,
+        version: Daemon.version)
+
+    @Option(name: .long, help: ArgumentHelp("Config file.", valueName: "file"))
+    var config: String?
+
+    @Option(name: .long, help: ArgumentHelp("Unix socket to serve.", valueName: "path"))
+    var socket: String?
+
+    @Option(name: .customLong("dns-server"),
+            help: ArgumentHelp("Upstream DNS server, ADDR or ADDR@PORT; repeatable (default: /etc/resolv.conf).",
+                               valueName: "addr[@port]"))
+    var dnsServers: [String] = []
+
+    @Option(name: .customLong("state-directory"), help: ArgumentHelp("Where pins are kept.", valueName: "dir"))
+    var stateDirectory: String?
+
+    @Option(name: .customLong("cache-directory"), help: ArgumentHelp("Where the DNS cache is kept.", valueName: "dir"))
+    var cacheDirectory: String?
+
+    @Option(name: .long, help: ArgumentHelp("DNSSEC mode: off, permissive (default) or strict.", valueName: "mode"))
+    var dnssec: DNSSECMode?
+
+    @Option(name: .customLong("trust-anchor"), help: ArgumentHelp("DNSSEC trust anchor file.", valueName: "file"))
+    var trustAnchor: String?
+
+    @Option(name: .customLong("log-level"),
+            help: ArgumentHelp("trace, debug, info (default), notice, warning, error or critical.", valueName: "level"))
+    var logLevel: String?
+
+    static let defaultConfigFile = "/etc/mailsrvd/mailsrvd.conf"
+
+    func validate() throws {
+        if let logLevel, Logger.Level(rawValue: logLevel) == nil {
+            throw ValidationError("--log-level: '\(logLevel)' is not a log level")
+        }
+    }
+
+    func run() async throws {
+        var settings = DaemonConfiguration()
+        do {
+            try ConfigFile.apply(config ?? Self.defaultConfigFile, to: &settings, required: config != nil)
+        } catch let error as ConfigError {
+            FileHandle.standardError.write(Data("mailsrvd: \(error)\n".utf8))
+            throw ExitCode(78)  // EX_CONFIG
+        }
+        apply(to: &settings)
+
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
+            return handler
+        }
+        let logger = Logger(label: "mailsrvd")
+        let paths = DaemonPaths(settings, environment: ProcessInfo.processInfo.environment)
+        let daemon = Daemon(configuration: settings, paths: paths, listen: .path(paths.socket), logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [daemon],
+                                                      gracefulShutdownSignals: [.sigterm, .sigint],
+                                                      logger: logger))
+        try await group.run()
+    }
+
+    /// Flags override the config file.
+    private func apply(to settings: inout DaemonConfiguration) {
+        if let socket { settings.socketPath = socket }
+        if !dnsServers.isEmpty { settings.resolver.upstreams = dnsServers }
+        if let stateDirectory { settings.stateDirectory = stateDirectory }
+        if let cacheDirectory { settings.cacheDirectory = cacheDirectory }
+        if let dnssec { settings.resolver.dnssec = dnssec }
+        if let trustAnchor { settings.resolver.trustAnchorFile = trustAnchor }
+        if let logLevel { settings.logLevel = logLevel }
+    }
+}
+
+extension DNSSECMode: ExpressibleByArgument {}

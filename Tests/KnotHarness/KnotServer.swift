@@ -1,0 +1,214 @@
+import Foundation
+
+/// A real Knot DNS server (`knotd`) on 127.0.0.1 and a free random port, serving the zones
+/// of `Tests/KnotHarness/Zones` from a fresh temporary directory. Each instance is
+/// independent, so tests may start as many as they like in parallel.
+///
+/// Zones: `example.net` (unsigned) and `secure.example.org` (DNSSEC-signed with the fixed key
+/// `secure.example.org.csk.pem` unless `signing: false`); see the comments at the top of each
+/// zone file for what they contain.
+///
+/// Call `stop()` when done. A server that is never stopped is killed when the object
+/// goes away, and at the latest when the test process exits.
+public final class KnotServer: Sendable {
+    /// The zones every server serves.
+    public static let zones = ["example.net", "secure.example.org"]
+    /// The zone that is DNSSEC-signed (when `signing` is on).
+    public static let signedZone = "secure.example.org"
+
+    /// The UDP and TCP port on 127.0.0.1.
+    public let port: UInt16
+    /// `"127.0.0.1@PORT"`, the form `ResolverConfiguration.upstreams` takes.
+    public var forwarder: String { "127.0.0.1@\(port)" }
+    /// The SHA-256 DS record of `signedZone` in presentation format
+    /// (`"secure.example.org. DS 2464 13 2 0f60…"`), usable as a trust anchor; nil without signing.
+    public let dsRecord: String?
+    /// The temporary directory with config, zones, database and `knotd.log`.
+    public let directory: URL
+
+    private let process: Process
+    private let configFile: String
+
+    private init(port: UInt16, dsRecord: String?, directory: URL, process: Process, configFile: String) {
+        self.port = port
+        self.dsRecord = dsRecord
+        self.directory = directory
+        self.process = process
+        self.configFile = configFile
+    }
+
+    /// Starts a server and waits until it answers. Retries with another port if the one
+    /// picked was taken meanwhile.
+    public static func start(signing: Bool = true) async throws -> KnotServer {
+        var lastError: Error?
+        for _ in 0..<5 {
+            do {
+                return try await startOnce(signing: signing)
+            } catch let error as KnotError where error.retryable {
+                lastError = error
+            }
+        }
+        throw lastError ?? KnotError("knotd did not start")
+    }
+
+    private static func startOnce(signing: Bool) async throws -> KnotServer {
+        let port = try FreePort.pick()
+        let dir = FileManager.default.temporaryDirectory
+            .appendingPathComponent("knot-\(UUID().uuidString.prefix(8))")
+        let fm = FileManager.default
+        for sub in ["run", "db", "zones"] {
+            try fm.createDirectory(at: dir.appendingPathComponent(sub), withIntermediateDirectories: true)
+        }
+        for zone in zones {
+            try fm.copyItem(at: try zonesDirectory().appendingPathComponent("\(zone).zone"),
+                            to: dir.appendingPathComponent("zones/\(zone).zone"))
+        }
+        let config = dir.appendingPathComponent("knot.conf").path
+        try KnotConfig.text(directory: dir.path, port: port, signing: signing)
+            .write(toFile: config, atomically: true, encoding: .utf8)
+
+        var ds: String?
+        do {
+            if signing {
+                let key = try zonesDirectory().appendingPathComponent("\(signedZone).csk.pem").path
+                _ = try await Tool.run("/usr/sbin/keymgr", ["-c", config, signedZone, "import-pem", key,
+                                                          "algorithm=ecdsap256sha256", "ksk=yes", "zsk=yes"])
+                let lines = try await Tool.run("/usr/sbin/keymgr", ["-c", config, signedZone, "ds"])
+                ds = lines.split(separator: "\n").map(String.init)
+                    .first { $0.split(separator: " ").dropFirst(4).first == "2" }   // digest type 2
+            }
+        } catch {
+            try? fm.removeItem(at: dir)
+            throw error
+        }
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/knotd")
+        process.arguments = ["-c", config]
+        let logPath = dir.appendingPathComponent("knotd.log").path
+        _ = fm.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        try? log.close()
+        LiveProcesses.shared.add(process.processIdentifier)
+
+        let server = KnotServer(port: port, dsRecord: ds, directory: dir, process: process, configFile: config)
+        do {
+            try await server.waitUntilAnswering()
+        } catch {
+            await server.stop()
+            throw error
+        }
+        return server
+    }
+
+    /// Polls `kdig +tcp … SOA` for every zone (TCP: a UDP probe before bind waits its timeout).
+    private func waitUntilAnswering() async throws {
+        let deadline = ContinuousClock.now + .seconds(15)
+        for zone in Self.zones {
+            while true {
+                guard process.isRunning else {
+                    let log = (try? String(contentsOfFile: directory.appendingPathComponent("knotd.log").path,
+                                           encoding: .utf8)) ?? ""
+                    throw KnotError("knotd exited with \(process.terminationStatus):\n\(log)",
+                                    retryable: log.contains("address already in use"))
+                }
+                let soa = try? await Tool.run("/usr/bin/kdig", ["+short", "+tcp", "+timeout=1", "+retry=0",
+                                                               "@127.0.0.1", "-p", "\(port)", zone, "SOA"])
+                if let soa, !soa.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { break }
+                guard ContinuousClock.now < deadline else {
+                    throw KnotError("knotd on port \(port) did not answer for \(zone) within 15 s")
+                }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+    }
+
+    /// Changes records of `zone` live in one transaction (`knotc zone-begin`, the edits,
+    /// `zone-commit`); the next query to the server sees the result. Owners are relative
+    /// to the zone (`"live"`) or absolute with a trailing dot.
+    public func change(zone: String, _ edits: [ZoneEdit]) async throws {
+        _ = try await knotc(["zone-begin", zone])
+        do {
+            for edit in edits { _ = try await knotc([edit.command, zone] + edit.arguments) }
+            _ = try await knotc(["zone-commit", zone])
+        } catch {
+            _ = try? await knotc(["zone-abort", zone])
+            throw error
+        }
+    }
+
+    /// Runs `knotc -c CONFIG args…` against this server and returns its output.
+    public func knotc(_ arguments: [String]) async throws -> String {
+        try await Tool.run("/usr/sbin/knotc", ["-c", configFile] + arguments)
+    }
+
+    /// True while `knotd` runs.
+    public var isRunning: Bool { process.isRunning }
+
+    /// Sends SIGTERM, waits for `knotd` to exit (≈ 1.5 s; SIGKILL after 10 s) and removes
+    /// the temporary directory. Idempotent.
+    public func stop() async {
+        if process.isRunning {
+            process.terminate()
+            let deadline = ContinuousClock.now + .seconds(10)
+            while process.isRunning {
+                if ContinuousClock.now > deadline { kill(process.processIdentifier, SIGKILL) }
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        LiveProcesses.shared.remove(process.processIdentifier)
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            LiveProcesses.shared.remove(process.processIdentifier)
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// The `Zones` resource directory of this module.
+    public static func zonesDirectory() throws -> URL {
+        guard let url = Bundle.module.url(forResource: "Zones", withExtension: nil) else {
+            throw KnotError("Zones resource directory not found in \(Bundle.module.bundlePath)")
+        }
+        return url
+    }
+}
+
+/// One change inside a `knotc` zone transaction.
+public enum ZoneEdit: Sendable, Hashable {
+    /// Adds a record: `zone-set ZONE owner ttl type data`.
+    case set(owner: String, ttl: UInt32, type: String, data: String)
+    /// Removes records: `zone-unset ZONE owner [type [data]]`.
+    case unset(owner: String, type: String? = nil, data: String? = nil)
+
+    var command: String {
+        switch self {
+        case .set: "zone-set"
+        case .unset: "zone-unset"
+        }
+    }
+
+    var arguments: [String] {
+        switch self {
+        case let .set(owner, ttl, type, data): [owner, "\(ttl)", type, data]
+        case let .unset(owner, type, data): [owner] + [type, data].compactMap { $0 }
+        }
+    }
+}
+
+/// Starting or driving Knot failed.
+public struct KnotError: Error, CustomStringConvertible {
+    public var description: String
+    var retryable: Bool
+    init(_ description: String, retryable: Bool = false) {
+        self.description = description
+        self.retryable = retryable
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+import KnotHarness
+import MailDiscovery
+import Resolver
+import Testing
+
+/// Upstream down, timeouts, cancellation, shutdown, bad settings.
+@Suite struct FailureTests {
+    @Test func stoppedServerFailsWellWithinTheTimeout() async throws {
+        let knot = try await KnotServer.start(signing: false)
+        let resolver = try makeResolver(knot, timeout: .seconds(3))
+        defer { resolver.shutdown() }
+        #expect(try await resolver.query(name: "imap1.example.net", type: .a).addresses == ["127.0.0.11"])
+        await knot.stop()
+
+        let (error, elapsed) = await failure { () async throws(ResolutionFailure) in
+            try await resolver.query(name: "smtp1.example.net", type: .a)
+        }
+        let reason = try #require(error).reason
+        print("upstream down: \(reason) after \(elapsed)")
+        #expect(reason.contains("SERVFAIL") || reason.contains("timeout"))
+        #expect(elapsed < .seconds(5))
+        // A cached answer is still served by libunbound while the upstream is down.
+        #expect(try await resolver.query(name: "imap1.example.net", type: .a).addresses == ["127.0.0.11"])
+    }
+
+    @Test func silentUpstreamEndsInTimeoutAndTheResolverKeepsWorking() async throws {
+        let hole = try BlackHole()
+        let knot = try await SharedKnot.server()
+        // Two upstreams would make libunbound pick either; use one resolver per upstream.
+        let resolver = try UnboundResolver(configuration: ResolverConfiguration(
+            upstreams: [hole.forwarder], trustAnchorFile: nil, queryTimeout: .milliseconds(50)))
+        defer { resolver.shutdown() }
+        let (error, elapsed) = await failure { () async throws(ResolutionFailure) in
+            try await resolver.query(name: "imap1.example.net", type: .a)
+        }
+        let reason = try #require(error).reason
+        #expect(reason.hasPrefix("timeout"), "\(reason) after \(elapsed)")
+        #expect(elapsed < .seconds(2))
+        // The cancelled libunbound query must not resume anything later: wait past its own end.
+        try await Task.sleep(for: .milliseconds(500))
+        _ = knot
+    }
+
+    @Test func manyTimeoutsAndAnswersRaceWithoutDoubleResume() async throws {
+        // Timeouts of 0…3 ms against a real server: callback and timeout race.
+        let resolver = try makeResolver(try await SharedKnot.server(), timeout: .milliseconds(2))
+        defer { resolver.shutdown() }
+        var answered = 0, timedOut = 0
+        await withTaskGroup(of: Bool?.self) { group in
+            for i in 0 ..< 300 {
+                group.addTask {
+                    do throws(ResolutionFailure) {
+                        let answer = try await resolver.query(name: "n\(i).example.net", type: .a)
+                        return answer.outcome == .noDomain
+                    } catch {
+                        return error.reason.hasPrefix("timeout") ? nil : false
+                    }
+                }
+            }
+            for await result in group {
+                switch result {
+                case true?: answered += 1
+                case nil: timedOut += 1
+                case false?: Issue.record("unexpected result")
+                }
+            }
+        }
+        print("race: \(answered) answered, \(timedOut) timed out")
+        #expect(answered + timedOut == 300)
+    }
+
+    @Test func taskCancellationEndsTheQueryAtOnce() async throws {
+        let hole = try BlackHole()
+        let resolver = try UnboundResolver(configuration: ResolverConfiguration(
+            upstreams: [hole.forwarder], trustAnchorFile: nil, queryTimeout: .seconds(30)))
+        defer { resolver.shutdown() }
+        let start = ContinuousClock.now
+        let task = Task { () async throws(ResolutionFailure) -> DNSAnswer in
+            try await resolver.query(name: "imap1.example.net", type: .a)
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        task.cancel()
+        let result = await task.result
+        guard case .failure(let error) = result else {
+            Issue.record("cancelled query returned \(result)")
+            return
+        }
+        #expect((error as? ResolutionFailure)?.reason.hasPrefix("cancelled") == true)
+        #expect(ContinuousClock.now - start < .seconds(2))
+    }
+
+    @Test func alreadyCancelledTaskFailsWithoutQuerying() async throws {
+        let resolver = try makeResolver(try await SharedKnot.server())
+        defer { resolver.shutdown() }
+        let task = Task { () async throws(ResolutionFailure) -> DNSAnswer in
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await resolver.query(name: "imap1.example.net", type: .a)
+        }
+        guard case .failure(let error) = await task.result else {
+            Issue.record("query in a cancelled task succeeded")
+            return
+        }
+        #expect((error as? ResolutionFailure)?.reason.hasPrefix("cancelled") == true)
+    }
+
+    @Test func shutdownFailsQueriesInFlightAndLaterOnes() async throws {
+        let hole = try BlackHole()
+        let resolver = try UnboundResolver(configuration: ResolverConfiguration(
+            upstreams: [hole.forwarder], trustAnchorFile: nil, queryTimeout: .seconds(30)))
+        let task = Task { () async throws(ResolutionFailure) -> DNSAnswer in
+            try await resolver.query(name: "imap1.example.net", type: .a)
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        resolver.shutdown()
+        guard case .failure(let error) = await task.result else {
+            Issue.record("query survived shutdown")
+            return
+        }
+        #expect((error as? ResolutionFailure)?.reason == "resolver shut down")
+        let (later, _) = await failure { () async throws(ResolutionFailure) in
+            try await resolver.query(name: "imap1.example.net", type: .a)
+        }
+        #expect(later?.reason == "resolver shut down")
+        resolver.shutdown()   // idempotent
+    }
+
+    @Test func resolversComeAndGo() async throws {
+        let knot = try await SharedKnot.server()
+        for _ in 0 ..< 20 {
+            let resolver = try makeResolver(knot)
+            #expect(try await resolver.query(name: "imap1.example.net", type: .a).addresses == ["127.0.0.11"])
+            // no shutdown(): deinit does it
+        }
+    }
+
+    @Test(arguments: ["not an address", "127.0.0.1@notaport"])
+    func badUpstreamIsASetupError(_ upstream: String) {
+        #expect(throws: ResolverSetupError.self) {
+            try UnboundResolver(configuration: ResolverConfiguration(upstreams: [upstream], trustAnchorFile: nil))
+        }
+    }
+
+    /// Anchors are parsed when libunbound finalizes its context; init forces that.
+    @Test func badTrustAnchorIsASetupError() {
+        #expect(throws: ResolverSetupError.self) {
+            try UnboundResolver(configuration: ResolverConfiguration(
+                upstreams: ["127.0.0.1"], trustAnchorFile: nil, trustAnchors: ["this is not a record"]))
+        }
+        #expect(throws: ResolverSetupError.self) {
+            try UnboundResolver(configuration: ResolverConfiguration(
+                upstreams: ["127.0.0.1"], trustAnchorFile: "/nonexistent/root.key"))
+        }
+    }
+
+    @Test func defaults() {
+        let c = ResolverConfiguration()
+        #expect(c.upstreams.isEmpty)
+        #expect(c.dnssec == .permissive)
+        #expect(c.trustAnchors.isEmpty)
+        #expect(c.queryTimeout == .seconds(5))
+        #expect(c.trustAnchorFile == (FileManager.default.fileExists(atPath: "/usr/share/dns/root.key")
+                                      ? "/usr/share/dns/root.key" : nil))
+        #expect(DNSSECMode(rawValue: "strict") == .strict)
+        #expect(DNSSECMode.allCases.map(\.rawValue) == ["off", "permissive", "strict"])
+    }
+}

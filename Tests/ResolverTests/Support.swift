@@ -1,0 +1,69 @@
+import Foundation
+import Glibc
+import KnotHarness
+import MailDiscovery
+import Resolver
+
+/// One Knot server shared by the tests that only read the zones (never stopped or
+/// changed; killed when the test process exits). Tests that change or stop a server
+/// start their own.
+enum SharedKnot {
+    private static let task = Task { try await KnotServer.start() }
+    static func server() async throws -> KnotServer { try await task.value }
+}
+
+/// A resolver that forwards to `server`, without the system root anchor.
+func makeResolver(_ server: KnotServer, dnssec: DNSSECMode = .permissive, anchors: [String] = [],
+                  timeout: Duration = .seconds(5)) throws -> UnboundResolver {
+    try UnboundResolver(configuration: ResolverConfiguration(
+        upstreams: [server.forwarder], dnssec: dnssec, trustAnchorFile: nil,
+        trustAnchors: anchors, queryTimeout: timeout))
+}
+
+/// Runs `body` and returns what it threw (nil if nothing) and how long it took.
+func failure(of body: () async throws(ResolutionFailure) -> DNSAnswer) async -> (ResolutionFailure?, Duration) {
+    let start = ContinuousClock.now
+    do {
+        _ = try await body()
+        return (nil, ContinuousClock.now - start)
+    } catch {
+        return (error, ContinuousClock.now - start)
+    }
+}
+
+/// A UDP and TCP "server" on 127.0.0.1 that accepts packets and connections but never
+/// answers: queries to it only end by timeout or cancellation on our side.
+final class BlackHole {
+    let port: UInt16
+    private let udp: Int32
+    private let tcp: Int32
+
+    init() throws {
+        udp = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        tcp = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let udpFD = udp, tcpFD = tcp
+        let ok = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
+                guard bind(udpFD, sa, length) == 0, getsockname(udpFD, sa, &length) == 0 else { return false }
+                return bind(tcpFD, sa, length) == 0 && listen(tcpFD, 16) == 0
+            }
+        }
+        port = UInt16(bigEndian: address.sin_port)
+        guard ok else {
+            close(udp)
+            close(tcp)
+            throw ResolutionFailure(reason: "black hole: bind failed")
+        }
+    }
+
+    var forwarder: String { "127.0.0.1@\(port)" }
+
+    deinit {
+        close(udp)
+        close(tcp)
+    }
+}
