@@ -56,6 +56,8 @@ let package = Package(
         .target(name: "KnotHarness", path: "Tests/KnotHarness", resources: [.copy("Zones")]),
         .testTarget(name: "MailDiscoveryTests", dependencies: ["MailDiscovery"]),
         .testTarget(name: "ResolverTests", dependencies: ["Resolver", "MailDiscovery", "KnotHarness"]),
+        // Discovery and the cache through libunbound against a real Knot server.
+        .testTarget(name: "DiscoveryTests", dependencies: ["Resolver", "MailDiscovery", "KnotHarness"]),
         .testTarget(name: "VarlinkTests", dependencies: [
             "Varlink", .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

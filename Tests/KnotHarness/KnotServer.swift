@@ -93,7 +93,7 @@ public final class KnotServer: Sendable {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         try? log.close()
-        LiveProcesses.shared.add(process.processIdentifier)
+        LiveProcesses.shared.add(process.processIdentifier, directory: dir.path)
 
         let server = KnotServer(port: port, dsRecord: ds, directory: dir, process: process, configFile: config)
         do {

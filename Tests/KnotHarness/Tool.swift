@@ -35,17 +35,21 @@ enum Tool {
     }
 }
 
-/// knotd processes started by this test process, killed at exit if a test forgot them.
+/// knotd processes started by this test process and their directories: killed and
+/// removed at exit if a test forgot them (e.g. a server shared by many tests).
 final class LiveProcesses: Sendable {
     static let shared: LiveProcesses = {
         atexit {
-            for pid in LiveProcesses.shared.pids.withLock({ $0 }) { kill(pid, SIGKILL) }
+            for (pid, directory) in LiveProcesses.shared.entries.withLock({ $0 }) {
+                kill(pid, SIGKILL)
+                try? FileManager.default.removeItem(atPath: directory)
+            }
         }
         return LiveProcesses()
     }()
 
-    private let pids = Mutex(Set<Int32>())
+    private let entries = Mutex([Int32: String]())
 
-    func add(_ pid: Int32) { _ = pids.withLock { $0.insert(pid) } }
-    func remove(_ pid: Int32) { _ = pids.withLock { $0.remove(pid) } }
+    func add(_ pid: Int32, directory: String) { entries.withLock { $0[pid] = directory } }
+    func remove(_ pid: Int32) { _ = entries.withLock { $0.removeValue(forKey: pid) } }
 }

@@ -16,7 +16,7 @@ import Testing
 
         let before = try await resolver.query(name: "live.example.net", type: .a)
         #expect(before.addresses == ["127.0.0.41"])
-        #expect(before.ttl == 2)
+        #expect(hasZoneTTL(before, 2))
         let asked = ContinuousClock.now
 
         try await knot.change(zone: "example.net", [
@@ -32,7 +32,7 @@ import Testing
         try await Task.sleep(until: asked + .milliseconds(3100))
         let after = try await resolver.query(name: "live.example.net", type: .a)
         #expect(after.addresses == ["127.0.0.42"])
-        #expect(after.ttl == 2)
+        #expect(hasZoneTTL(after, 2))
         await knot.stop()
     }
 
@@ -54,7 +54,7 @@ import Testing
         let answer = try await second.query(name: "_imaps._tcp.live.example.net", type: .srv)
         #expect(Set(answer.services) == [SRVRecord(priority: 1, weight: 2, port: 10993, target: "live.example.net"),
                                          SRVRecord(priority: 3, weight: 4, port: 20993, target: "imap1.example.net")])
-        #expect(answer.ttl == 2)
+        #expect(hasZoneTTL(answer, 2))
         await knot.stop()
     }
 
@@ -64,9 +64,9 @@ import Testing
         let resolver = try makeResolver(knot)
         defer { resolver.shutdown() }
         // `live` keeps `_imaps._tcp.live` below it: an empty non-terminal, so NODATA.
-        #expect(try await resolver.query(name: "live.example.net", type: .aaaa)
+        #expect(normalized(try await resolver.query(name: "live.example.net", type: .aaaa), zoneTTL: 60)
                 == DNSAnswer(outcome: .noData, ttl: 60, dnssec: .insecure))
-        #expect(try await resolver.query(name: "imap2.example.net", type: .a)
+        #expect(normalized(try await resolver.query(name: "imap2.example.net", type: .a), zoneTTL: 60)
                 == DNSAnswer(outcome: .noDomain, ttl: 60, dnssec: .insecure))
         await knot.stop()
     }

@@ -62,8 +62,36 @@ final class BlackHole {
 
     var forwarder: String { "127.0.0.1@\(port)" }
 
+    /// Waits (off the cooperative pool) until a UDP query arrived; true if one did in time.
+    /// libunbound gives up on a silent upstream ≈ 0.2 s later, so act at once.
+    func waitForQuery(timeout: Duration = .seconds(5)) async -> Bool {
+        let fd = udp
+        let ms = Int32(timeout.components.seconds * 1000)
+        return await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                continuation.resume(returning: poll(&p, 1, ms) == 1)
+            }
+        }
+    }
+
     deinit {
         close(udp)
         close(tcp)
     }
+}
+
+/// True if `answer` carries `zoneTTL` as it is in the zone. libunbound's cache clock
+/// counts whole seconds, so an answer stored just before a second boundary and read just
+/// after shows one second less: that is accepted, nothing else.
+func hasZoneTTL(_ answer: DNSAnswer, _ zoneTTL: UInt32) -> Bool {
+    answer.ttl == zoneTTL || answer.ttl + 1 == zoneTTL
+}
+
+/// `answer` with the TTL replaced by `zoneTTL` when `hasZoneTTL` holds, for comparing
+/// whole answers.
+func normalized(_ answer: DNSAnswer, zoneTTL: UInt32) -> DNSAnswer {
+    var copy = answer
+    if hasZoneTTL(answer, zoneTTL) { copy.ttl = zoneTTL }
+    return copy
 }

@@ -35,7 +35,7 @@ import Testing
         #expect(answer.outcome == .records)
         #expect(Set(answer.services) == Set(expected))
         #expect(answer.services.count == expected.count)
-        #expect(answer.ttl == ttl)
+        #expect(hasZoneTTL(answer, ttl), "ttl \(answer.ttl)")
         #expect(answer.dnssec == .insecure)
         #expect(answer.addresses.isEmpty)
     }
@@ -60,7 +60,7 @@ import Testing
         #expect(answer.outcome == .records)
         #expect(answer.services == [SRVRecord(priority: 0, weight: 0, port: 0, target: ".")])
         #expect(answer.services.first?.isNotOffered == true)
-        #expect(answer.ttl == 300)
+        #expect(hasZoneTTL(answer, 300), "ttl \(answer.ttl)")
     }
 
     static let addressSets: [(String, RecordType, [String], UInt32)] = [
@@ -88,7 +88,7 @@ import Testing
         let answer = try await resolver.query(name: name, type: type)
         #expect(answer.outcome == .records)
         #expect(answer.addresses.sorted() == expected)
-        #expect(answer.ttl == ttl)
+        #expect(hasZoneTTL(answer, ttl), "ttl \(answer.ttl)")
         #expect(answer.services.isEmpty)
     }
 
@@ -112,7 +112,7 @@ import Testing
         let resolver = try makeResolver(try await SharedKnot.server())
         defer { resolver.shutdown() }
         let answer = try await resolver.query(name: name, type: type)
-        #expect(answer == DNSAnswer(outcome: outcome, ttl: 60, dnssec: .insecure))
+        #expect(normalized(answer, zoneTTL: 60) == DNSAnswer(outcome: outcome, ttl: 60, dnssec: .insecure))
     }
 
     @Test func cachedAnswerReportsTheRemainingTTL() async throws {
@@ -121,8 +121,8 @@ import Testing
         let first = try await resolver.query(name: "imap2.example.net", type: .a)
         try await Task.sleep(for: .milliseconds(1100))
         let second = try await resolver.query(name: "imap2.example.net", type: .a)
-        #expect(first.ttl == 120)
-        #expect(second.ttl < 120 && second.ttl >= 118)
+        #expect(hasZoneTTL(first, 120))
+        #expect(second.ttl < first.ttl && second.ttl >= first.ttl - 2)
     }
 
     @Test func manyConcurrentQueriesAllComeBack() async throws {

@@ -69,9 +69,12 @@ private func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) a
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/stale"
-        let listener = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(unixDomainSocketPath: path).wait()
-        try listener.close().wait()  // leaves the socket file behind
+        // A socket bound but never listening: what a crashed server leaves behind.
+        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        let address = try SocketAddress(unixDomainSocketPath: path)
+        let bound = address.withSockAddr { bind(descriptor, $0, socklen_t($1)) }
+        try #require(bound == 0)
         #expect(throws: VarlinkClientError.connectionRefused(path: path)) { try VarlinkClient.connect(to: path) }
     }
 
