@@ -10,7 +10,7 @@ DESTDIR  ?=
 
 # Debian packages the build and the tests need. libevent-dev: libunbound.pc requires it.
 DEB_PACKAGES = pkg-config libunbound-dev libevent-dev libsystemd-dev libidn2-dev \
-               knot knot-dnsutils
+               knot knot-dnsutils socat
 
 .PHONY: all build test run deps clean
 

@@ -58,6 +58,8 @@ let package = Package(
         .testTarget(name: "ResolverTests", dependencies: ["Resolver", "MailDiscovery", "KnotHarness"]),
         // Discovery and the cache through libunbound against a real Knot server.
         .testTarget(name: "DiscoveryTests", dependencies: ["Resolver", "MailDiscovery", "KnotHarness"]),
+        // The real mailsrvd binary against a real Knot server, over its socket.
+        .testTarget(name: "DaemonTests", dependencies: ["Varlink", "MailSRVInterface", "KnotHarness"]),
         .testTarget(name: "VarlinkTests", dependencies: [
             "Varlink", .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,0 +1,144 @@
+import Foundation
+import KnotHarness
+import MailSRVInterface
+import Varlink
+
+/// The real `mailsrvd` binary, started for one test with its socket, state and cache in a
+/// fresh temporary directory, asking a Knot server (or any `--dns-server`).
+final class DaemonProcess: @unchecked Sendable {
+    let directory: URL
+    let socket: String
+    let process: Process
+    private let logFile: URL
+
+    /// The directory of the binaries built with the tests (`.build/debug`).
+    static let binaries: URL = {
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        return executable.deletingLastPathComponent()
+    }()
+
+    /// Starts `mailsrvd` and waits until its socket answers.
+    /// - Parameter config: text of a config file passed with `--config`.
+    init(dnsServer: String, config: String? = nil, arguments extra: [String] = [],
+         directory existing: URL? = nil) async throws {
+        let directory = existing ?? FileManager.default.temporaryDirectory
+            .appendingPathComponent("mailsrvd-\(UUID().uuidString.prefix(8))")
+        // World-readable, so that a client running as another uid reaches the socket.
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o755])
+        self.directory = directory
+        socket = directory.appendingPathComponent("run/\(SocketLocation.fileName)").path
+        logFile = directory.appendingPathComponent("mailsrvd.log")
+        var arguments = ["--socket", socket, "--dns-server", dnsServer, "--log-level", "debug",
+                         "--state-directory", directory.appendingPathComponent("state").path,
+                         "--cache-directory", directory.appendingPathComponent("cache").path]
+        if let config {
+            let file = directory.appendingPathComponent("mailsrvd.conf")
+            try config.write(to: file, atomically: true, encoding: .utf8)
+            arguments += ["--config", file.path]
+        }
+        process = Process()
+        process.executableURL = Self.binaries.appendingPathComponent("mailsrvd")
+        process.arguments = arguments + extra
+        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        let log = try FileHandle(forWritingTo: logFile)
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        try await waitUntilServing()
+    }
+
+    private func waitUntilServing() async throws {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            if !process.isRunning { throw DaemonFailure("mailsrvd exited: \(log)") }
+            if let client = try? VarlinkClient.connect(to: socket, timeout: .seconds(2)) {
+                client.close()
+                return
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw DaemonFailure("mailsrvd did not serve \(socket) within 20 s: \(log)")
+    }
+
+    /// What the daemon wrote on stderr so far.
+    var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+
+    /// A new connection to the daemon.
+    func connect() throws -> VarlinkClient {
+        try VarlinkClient.connect(to: socket, timeout: .seconds(15))
+    }
+
+    /// One call on a new connection.
+    func call(_ method: DiscoveryInterface.Method, _ parameters: JSONObject = [:]) throws -> VarlinkReply {
+        try connect().call(method.qualifiedName, parameters)
+    }
+
+    /// Sends SIGTERM and waits for the exit; returns the exit status.
+    @discardableResult
+    func stop(signal: Int32 = SIGTERM) async -> Int32 {
+        if process.isRunning { kill(process.processIdentifier, signal) }
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+        return process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
+
+struct DaemonFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Runs a program to its end; returns its exit status and what it printed.
+func run(_ executable: String, _ arguments: [String], input: Data? = nil,
+         environment: [String: String]? = nil) async throws -> (status: Int32, stdout: String, stderr: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    if let environment { process.environment = environment }
+    let out = Pipe(), err = Pipe(), inPipe = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = inPipe
+    try process.run()
+    if let input { inPipe.fileHandleForWriting.write(input) }
+    try inPipe.fileHandleForWriting.close()
+    async let stdout = Task.detached { out.fileHandleForReading.readDataToEndOfFile() }.value
+    async let stderr = Task.detached { err.fileHandleForReading.readDataToEndOfFile() }.value
+    let (outData, errData) = await (stdout, stderr)
+    while process.isRunning { try await Task.sleep(for: .milliseconds(5)) }
+    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+}
+
+/// Sends raw bytes to the daemon as user `nobody` (uid 65534) with setpriv and socat, and
+/// returns the replies (split at NUL).
+func callAsNobody(socket: String, _ messages: [String]) async throws -> [JSONObject] {
+    let input = Data(messages.map { $0 + "\0" }.joined().utf8)
+    let result = try await run("/usr/bin/setpriv", [
+        "--reuid=65534", "--regid=65534", "--clear-groups",
+        "/usr/bin/socat", "-t", "5", "-", "UNIX-CONNECT:\(socket)",
+    ], input: input)
+    guard result.status == 0 else { throw DaemonFailure("socat as nobody failed: \(result.stderr)") }
+    return try result.stdout.split(separator: "\0").map { message in
+        guard case .object(let reply) = try JSONValue(parsing: Array(message.utf8)) else {
+            throw DaemonFailure("not a JSON object: \(message)")
+        }
+        return reply
+    }
+}
+
+/// One Knot server for the tests that only read the zones.
+enum SharedKnot {
+    private static let task = Task { try await KnotServer.start(signing: false) }
+    static func server() async throws -> KnotServer { try await task.value }
+}
+
+extension VarlinkReply {
+    /// The error name without the interface, or nil for a success.
+    var errorName: String? { error.map { String($0.split(separator: ".").last ?? "") } }
+
+    subscript(_ name: String) -> JSONValue? { parameters[name] }
+}
