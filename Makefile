@@ -9,7 +9,7 @@ PREFIX   ?= /usr/local
 DESTDIR  ?=
 
 # Debian packages the build and the tests need. libevent-dev: libunbound.pc requires it.
-DEB_PACKAGES = pkg-config libunbound-dev libevent-dev libsystemd-dev libidn2-dev \
+DEB_PACKAGES = python3 python3-pip pkg-config libunbound-dev libevent-dev libsystemd-dev libidn2-dev \
                knot knot-dnsutils socat
 
 .PHONY: all build test run deps clean
@@ -27,6 +27,9 @@ deps:
 	    $$SUDO apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+	@# The Python varlink client, a real outside client the tests talk to the daemon with.
+	@python3 -c 'import varlink' 2>/dev/null || python3 -m pip install -q varlink 2>/dev/null \
+	    || python3 -m pip install -q --break-system-packages varlink
 
 build: deps
 	$(SWIFT) build

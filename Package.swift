@@ -30,6 +30,7 @@ let package = Package(
         .target(name: "CPeerCredentials"),
         // Varlink framing and messages; NIOCore only.
         .target(name: "Varlink", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        .target(name: "Systemd", dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]),
 
         // Names and socket paths of io.mailsrvd.Discovery, shared by daemon and CLI.
         .target(name: "MailSRVInterface"),
@@ -55,6 +56,7 @@ let package = Package(
         // Test support: a real Knot DNS server on a free loopback port.
         .target(name: "KnotHarness", path: "Tests/KnotHarness", resources: [.copy("Zones")]),
         .testTarget(name: "MailDiscoveryTests", dependencies: ["MailDiscovery"]),
+        .testTarget(name: "SystemdTests", dependencies: ["Systemd"]),
         .testTarget(name: "ResolverTests", dependencies: ["Resolver", "MailDiscovery", "KnotHarness"]),
         // Discovery and the cache through libunbound against a real Knot server.
         .testTarget(name: "DiscoveryTests", dependencies: ["Resolver", "MailDiscovery", "KnotHarness"]),

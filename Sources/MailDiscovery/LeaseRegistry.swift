@@ -199,12 +199,44 @@ public struct LeaseRegistry: Sendable {
 
     public var totalLeases: Int { leases.count }
 
-    /// Forgets failure marks that have expired.
-    public mutating func pruneFailures(now: Date) {
+    /// Forgets failure marks that have expired and restored pins whose grace has passed.
+    public mutating func prune(now: Date) {
         for uid in Array(failures.keys) {
             failures[uid] = failures[uid]?.filter { $0.value > now }
             if failures[uid]?.isEmpty == true { failures[uid] = nil }
         }
+        for key in Array(pins.keys) where activePin(key, now: now) == nil {
+            pins[key] = nil
+        }
+    }
+
+    /// What survives a restart: the active pins and the failure marks. Leases do not:
+    /// their connections end with the daemon.
+    public struct Snapshot: Codable, Sendable {
+        var pins: [Pin]
+        var failures: [UInt32: [FailureTarget: Date]]
+    }
+
+    public func snapshot(now: Date) -> Snapshot {
+        Snapshot(pins: pins.keys.compactMap { activePin($0, now: now) }, failures: failures)
+    }
+
+    /// Takes back saved pins, each holding for `grace` seconds from `now` for its uid's
+    /// re-`Acquire`s, and the failure marks that have not expired.
+    public mutating func restore(_ snapshot: Snapshot, now: Date, grace: TimeInterval) {
+        for var pin in snapshot.pins where pins[pin.key] == nil {
+            pin.graceUntil = now.addingTimeInterval(grace)
+            pins[pin.key] = pin
+        }
+        for (uid, marks) in snapshot.failures {
+            failures[uid, default: [:]].merge(marks.filter { $0.value > now }) { current, _ in current }
+        }
+        prune(now: now)
+    }
+
+    /// Number of pins held now, restored ones in their grace period included.
+    public func activePins(now: Date) -> Int {
+        pins.keys.count { activePin($0, now: now) != nil }
     }
 
     private func hasLeases(_ key: PinKey) -> Bool {
@@ -223,5 +255,18 @@ public struct LeaseRegistry: Sendable {
             let word = String(generator.next(), radix: 16)
             return String(repeating: "0", count: 16 - word.count) + word
         }.joined()
+    }
+}
+
+/// The pins on disk (a `JSONFile`).
+public enum PinFile {
+    static let version = 1
+
+    public static func save(_ snapshot: LeaseRegistry.Snapshot, to url: URL) throws {
+        try JSONFile.save(snapshot, version: version, to: url)
+    }
+
+    public static func load(from url: URL) throws -> LeaseRegistry.Snapshot {
+        try JSONFile.load(LeaseRegistry.Snapshot.self, version: version, from: url)
     }
 }

@@ -51,6 +51,7 @@ public struct Daemon: Service {
         let registry = LeaseRegistry(failureMemory: configuration.failureMemory,
                                      maxLeasesPerUID: configuration.limits.leasesPerUser)
         let service = DiscoveryService(discovery: discovery, registry: registry, limits: limits, logger: logger)
+        files.loadPins(into: service, grace: configuration.pinGrace)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let server = try await SocketServer.start(target: listen, service: service, info: Self.info, limits: limits,
@@ -61,12 +62,15 @@ public struct Daemon: Service {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(configuration.saveInterval))
                 guard !Task.isCancelled else { break }
+                service.withRegistry { $0.prune(now: Date()) }
+                files.savePins(of: service)
                 files.saveCache(of: resolver)
-                service.withRegistry { $0.pruneFailures(now: Date()) }
             }
         }
 
         logger.notice("stopping")
+        // Pins first: the leases that end because the daemon stops must not drop them.
+        files.savePins(of: service)
         await server.stopAccepting()
         await limits.waitForCallsToFinish(atMost: .seconds(5))
         files.saveCache(of: resolver)

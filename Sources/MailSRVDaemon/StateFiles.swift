@@ -2,8 +2,9 @@ import Foundation
 import Logging
 import MailDiscovery
 
-/// Reads and writes the daemon's files: the DNS cache now; a file that cannot be read is
-/// renamed aside with a warning and never stops the daemon.
+/// Reads and writes the daemon's files: the DNS cache (cache directory) and the pins
+/// (state directory). A file that cannot be read is renamed aside with a warning and
+/// never stops the daemon; a failed write is logged and retried at the next save.
 struct StateFiles {
     let paths: DaemonPaths
     let logger: Logger
@@ -17,23 +18,46 @@ struct StateFiles {
     }
 
     func loadCache(into resolver: CachingResolver) {
-        let file = paths.cacheFile
-        guard FileManager.default.fileExists(atPath: file.path) else { return }
-        do {
-            let entries = try CacheFile.load(from: file)
-            resolver.restore(entries)
-            logger.info("cache loaded", metadata: ["entries": "\(resolver.cachedEntries)", "file": "\(file.path)"])
-        } catch {
-            setAside(file, because: error)
-        }
+        guard let entries = read(paths.cacheFile, with: CacheFile.load) else { return }
+        resolver.restore(entries)
+        logger.info("cache loaded", metadata: ["entries": "\(resolver.cachedEntries)"])
     }
 
     func saveCache(of resolver: CachingResolver) {
         resolver.prune()
+        write(paths.cacheFile) { try CacheFile.save(resolver.snapshot(), to: $0) }
+    }
+
+    func loadPins(into service: DiscoveryService, grace: TimeInterval) {
+        guard let snapshot = read(paths.pinFile, with: PinFile.load) else { return }
+        let now = Date()
+        let restored = service.withRegistry { registry in
+            registry.restore(snapshot, now: now, grace: grace)
+            return registry.activePins(now: now)
+        }
+        logger.info("pins restored", metadata: ["pins": "\(restored)", "grace": "\(grace)s"])
+    }
+
+    func savePins(of service: DiscoveryService) {
+        let snapshot = service.withRegistry { $0.snapshot(now: Date()) }
+        write(paths.pinFile) { try PinFile.save(snapshot, to: $0) }
+    }
+
+    private func read<T>(_ file: URL, with load: (URL) throws -> T) -> T? {
+        guard FileManager.default.fileExists(atPath: file.path) else { return nil }
         do {
-            try CacheFile.save(resolver.snapshot(), to: paths.cacheFile)
+            return try load(file)
         } catch {
-            logger.error("cannot save the cache", metadata: ["file": "\(paths.cacheFile.path)", "error": "\(error)"])
+            setAside(file, because: error)
+            return nil
+        }
+    }
+
+    private func write(_ file: URL, _ save: (URL) throws -> Void) {
+        do {
+            try save(file)
+        } catch {
+            logger.error("cannot write state file", metadata: ["file": "\(file.path)", "error": "\(error)"])
         }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `mailsrvctl`: asks the running mailsrvd, in the style of `resolvectl` (DESIGN.md §7).
 /// Exit codes: 0 found, 1 error talking to the daemon, 2 bad usage, 3 no service or exhausted.
@@ -8,12 +9,29 @@ struct MailSRVCtl: ParsableCommand {
         commandName: "mailsrvctl",
         abstract: "Ask mailsrvd where a mail domain's IMAP, POP3 and submission servers are.",
         discussion: """
-            Talks to mailsrvd over Varlink: $MAILSRVD_SOCKET, else the socket of your own
-            mailsrvd ($XDG_RUNTIME_DIR/mailsrvd/io.mailsrvd.Discovery) when it runs, else the
+            Talks to mailsrvd over Varlink: $MAILSRVD_SOCKET, else the socket of your own \
+            mailsrvd ($XDG_RUNTIME_DIR/mailsrvd/io.mailsrvd.Discovery) when it runs, else the \
             system one (/run/mailsrvd/io.mailsrvd.Discovery).
+
             Exit codes: 0 found, 1 error talking to the daemon, 2 bad usage, 3 no service or exhausted.
             """,
         subcommands: [Lookup.self, Acquire.self, Leases.self, Stats.self, Flush.self, Status.self])
+
+    /// The exit code of bad usage (DESIGN.md §7); ArgumentParser's own is 64 (EX_USAGE).
+    static let usageExitCode: Int32 = 2
+
+    /// Parses and runs the verb like ArgumentParser's `main()`, but exits with
+    /// ``usageExitCode`` on bad usage.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(usageExitCode)
+        }
+    }
 }
 
 /// Options every verb takes.

@@ -137,8 +137,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: file) }
         try Data("{\"version\":1,\"entries\":[{\"key\":".utf8).write(to: file)
         #expect(throws: (any Error).self) { try CacheFile.load(from: file) }
-        try Data("{\"version\":99,\"entries\":[]}".utf8).write(to: file)
-        #expect(throws: CacheFile.UnsupportedVersion.self) { try CacheFile.load(from: file) }
+        try Data("{\"version\":99,\"contents\":[]}".utf8).write(to: file)
+        #expect(throws: JSONFile.UnsupportedVersion.self) { try CacheFile.load(from: file) }
     }
 }
 

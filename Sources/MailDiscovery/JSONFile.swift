@@ -1,0 +1,39 @@
+import Foundation
+
+/// A state file: one JSON document with a version, dates as seconds since 1970, written
+/// atomically (temporary file, then rename) and readable by its owner only (0600).
+public enum JSONFile {
+    public struct UnsupportedVersion: Error, CustomStringConvertible {
+        public var version: Int
+        public var description: String { "unsupported file version \(version)" }
+    }
+
+    private struct Envelope<Contents: Codable>: Codable {
+        var version: Int
+        var contents: Contents
+    }
+
+    public static func save<Contents: Codable>(_ contents: Contents, version: Int, to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .secondsSince1970
+        let data = try encoder.encode(Envelope(version: version, contents: contents))
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
+        guard FileManager.default.createFile(atPath: temporary.path, contents: data,
+                                             attributes: [.posixPermissions: 0o600]) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: temporary.path])
+        }
+        guard rename(temporary.path, url.path) == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
+        }
+    }
+
+    /// The contents of a file written by `save` with the same `version`. Throws on a
+    /// corrupt, truncated or foreign file.
+    public static func load<Contents: Codable>(_: Contents.Type, version: Int, from url: URL) throws -> Contents {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        let envelope = try decoder.decode(Envelope<Contents>.self, from: Data(contentsOf: url))
+        guard envelope.version == version else { throw UnsupportedVersion(version: envelope.version) }
+        return envelope.contents
+    }
+}

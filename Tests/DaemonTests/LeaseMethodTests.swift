@@ -1,0 +1,163 @@
+import Foundation
+import KnotHarness
+import MailSRVInterface
+import Testing
+import Varlink
+
+/// `Acquire`, `Report`, `Release` and `ListLeases` over the socket (DESIGN.md §3).
+@Suite struct LeaseMethodTests {
+    /// Host and address of an Acquire or Report reply.
+    func tuple(_ reply: VarlinkReply) -> String {
+        "\(reply["endpoint"]?["host"]?.stringValue ?? "-") \(reply["address"]?.stringValue ?? "-")"
+    }
+
+    @Test func aSecondConnectionOfTheSameUserReusesThePinWithoutDNS() async throws {
+        let daemon = try await DaemonProcess(dnsServer: try await SharedKnot.server().forwarder)
+        let first = try daemon.connect()
+        let one = try first.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "alice@example.net"])
+        #expect(one.error == nil)
+        #expect(one["reused"] == false)
+        #expect(one["verifyNames"] == ["example.net"])
+        #expect(one["endpoint"]?["service"] == "imaps")
+        let queries = try daemon.call(.stats)["dnsQueries"]
+        let second = try daemon.connect()
+        let two = try second.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "bob@example.net"])
+        #expect(two["reused"] == true)
+        #expect(tuple(two) == tuple(one))
+        #expect(two["endpoint"] == one["endpoint"])
+        #expect(two["lease"] != one["lease"])
+        #expect(try daemon.call(.stats)["dnsQueries"] == queries)
+        let submission = try second.call(DiscoveryInterface.Method.acquire.qualifiedName,
+                                         ["email": "alice@example.net", "want": "submission"])
+        #expect(submission["reused"] == false, "another want is another pin")
+        await daemon.stop()
+    }
+
+    @Test func thePinHoldsPastTheRecordsTTLAndALiveDNSChange() async throws {
+        let knot = try await KnotServer.start(signing: false)
+        let daemon = try await DaemonProcess(dnsServer: knot.forwarder)
+        let holder = try daemon.connect()
+        let first = try holder.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@live.example.net"])
+        #expect(first["endpoint"]?["host"] == "live.example.net")
+        try await knot.change(zone: "example.net", [
+            .unset(owner: "_imaps._tcp.live", type: "SRV"),
+            .set(owner: "_imaps._tcp.live", ttl: 2, type: "SRV", data: "0 1 993 imap1.example.net."),
+        ])
+        try await Task.sleep(for: .milliseconds(3100))
+        let lookup = try daemon.call(.lookup, ["email": "a@live.example.net"])
+        #expect(lookup["candidates"]?.arrayValue?.first?["host"] == "imap1.example.net", "DNS did change")
+        let again = try daemon.connect().call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@live.example.net"])
+        #expect(again["reused"] == true)
+        #expect(tuple(again) == tuple(first))
+        holder.close()
+        await daemon.stop()
+        await knot.stop()
+    }
+
+    @Test func reportFailedWalksAddressesThenHostsThenPOP3DownToExhausted() async throws {
+        let daemon = try await DaemonProcess(dnsServer: try await SharedKnot.server().forwarder)
+        let client = try daemon.connect()
+        // Retrieval for example.net: walk every (host, address) in Lookup order.
+        let acquired = try client.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@example.net"])
+        let lease = try #require(acquired["lease"]?.stringValue)
+        var walk = [tuple(acquired)]
+        var services = [acquired["endpoint"]?["service"]?.stringValue ?? ""]
+        while true {
+            let next = try client.call(DiscoveryInterface.Method.report.qualifiedName, ["lease": .string(lease), "outcome": "failed"])
+            if let error = next.errorName {
+                #expect(error == "Exhausted")
+                #expect(next["domain"] == "example.net")
+                break
+            }
+            walk.append(tuple(next))
+            services.append(next["endpoint"]?["service"]?.stringValue ?? "")
+            #expect(walk.count < 20)
+        }
+        // imaps on imap1 and imap2 (two addresses each), imaps imap-backup, pop3s pop. A failure
+        // marks the (host, address), so imap on imap1:143 and pop3 on pop:110 are not tried again.
+        #expect(walk.count == 6)
+        #expect(Set(walk.prefix(4).map { $0.split(separator: " ")[0] }) == ["imap1.example.net", "imap2.example.net"])
+        #expect(walk[0].split(separator: " ")[0] == walk[1].split(separator: " ")[0], "all addresses of a host first")
+        #expect(services == ["imaps", "imaps", "imaps", "imaps", "imaps", "pop3s"])
+        #expect(walk.suffix(2) == ["imap-backup.example.net 127.0.0.13", "pop.example.net ::1"])
+        let gone = try client.call(DiscoveryInterface.Method.release.qualifiedName, ["lease": .string(lease)])
+        #expect(gone.errorName == "NoSuchLease", "an exhausted lease is released")
+        // The failure marks stay: a new Acquire for this user finds nothing left.
+        let after = try client.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@example.net"])
+        #expect(after.errorName == "Exhausted")
+        await daemon.stop()
+    }
+
+    @Test func reportConnectedReleaseAndListLeases() async throws {
+        let daemon = try await DaemonProcess(dnsServer: try await SharedKnot.server().forwarder)
+        let client = try daemon.connect()
+        let acquired = try client.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "alice@example.net", "want": "imaps"])
+        let lease = try #require(acquired["lease"]?.stringValue)
+        #expect(lease.count == 32 && lease.allSatisfy(\.isHexDigit))
+        let connected = try client.call(DiscoveryInterface.Method.report.qualifiedName, ["lease": .string(lease), "outcome": "connected"])
+        #expect(tuple(connected) == tuple(acquired))
+        let listed = try client.call(DiscoveryInterface.Method.listLeases.qualifiedName)
+        let leases = try #require(listed["leases"]?.arrayValue)
+        #expect(leases.count == 1)
+        #expect(leases[0]["lease"] == .string(lease))
+        #expect(leases[0]["email"] == "alice@example.net")
+        #expect(leases[0]["want"] == "imaps")
+        #expect(leases[0]["state"] == "connected")
+        #expect(leases[0]["address"] == acquired["address"])
+        let badOutcome = try client.call(DiscoveryInterface.Method.report.qualifiedName, ["lease": .string(lease), "outcome": "maybe"])
+        #expect(badOutcome["parameter"] == "outcome")
+        #expect(try client.call(DiscoveryInterface.Method.release.qualifiedName, ["lease": .string(lease)]).error == nil)
+        #expect(try client.call(DiscoveryInterface.Method.listLeases.qualifiedName)["leases"] == [])
+        let twice = try client.call(DiscoveryInterface.Method.release.qualifiedName, ["lease": .string(lease)])
+        #expect(twice.errorName == "NoSuchLease")
+        #expect(twice["lease"] == .string(lease))
+        let unknown = try client.call(DiscoveryInterface.Method.report.qualifiedName, ["lease": "0123", "outcome": "failed"])
+        #expect(unknown.errorName == "NoSuchLease")
+        await daemon.stop()
+    }
+
+    @Test func leasesDieWithTheirConnectionAndThePinWithTheLastLease() async throws {
+        let daemon = try await DaemonProcess(dnsServer: try await SharedKnot.server().forwarder)
+        let holder = try daemon.connect()
+        let acquired = try holder.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@example.net"])
+        #expect(acquired["reused"] == false)
+        let observer = try daemon.connect()
+        #expect(try observer.call(DiscoveryInterface.Method.listLeases.qualifiedName)["leases"]?.arrayValue?.count == 1)
+        #expect(try observer.call(DiscoveryInterface.Method.stats.qualifiedName)["leases"] == 1)
+        holder.close()
+        var left: Int? = 1
+        for _ in 0..<100 where left != 0 {
+            try await Task.sleep(for: .milliseconds(20))
+            left = try observer.call(DiscoveryInterface.Method.listLeases.qualifiedName)["leases"]?.arrayValue?.count
+        }
+        #expect(left == 0)
+        let fresh = try observer.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@example.net"])
+        #expect(fresh["reused"] == false, "the pin went with its last lease")
+        await daemon.stop()
+    }
+
+    @Test func aUserOverTheLeaseLimitGetsTooManyRequests() async throws {
+        let daemon = try await DaemonProcess(dnsServer: try await SharedKnot.server().forwarder,
+                                             config: "[Discovery]\nMaxLeasesPerUser=2\n")
+        let client = try daemon.connect()
+        for _ in 0..<2 {
+            #expect(try client.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@example.net"]).error == nil)
+        }
+        let third = try client.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@example.net"])
+        #expect(third.errorName == "TooManyRequests")
+        #expect(try client.call(DiscoveryInterface.Method.lookup.qualifiedName, ["email": "a@example.net"]).error == nil)
+        await daemon.stop()
+    }
+
+    @Test func acquireErrors() async throws {
+        let daemon = try await DaemonProcess(dnsServer: try await SharedKnot.server().forwarder)
+        let client = try daemon.connect()
+        let invalid = try client.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "@example.net"])
+        #expect(invalid.errorName == "InvalidAddress")
+        let none = try client.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@nothing.example.net", "want": "submission"])
+        #expect(none.parameters == ["domain": "nothing.example.net", "want": "submission"])
+        let want = try client.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@example.net", "want": 3])
+        #expect(want["parameter"] == "want")
+        await daemon.stop()
+    }
+}

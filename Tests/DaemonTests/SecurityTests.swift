@@ -1,0 +1,160 @@
+import Foundation
+import KnotHarness
+import MailSRVInterface
+import Testing
+import Varlink
+
+/// Two uids on one daemon: root (this test process) and `nobody` (uid 65534, through
+/// `callAsNobody`). Leases belong to their uid; the DNS cache is shared; Flush is root's.
+@Suite(.timeLimit(.minutes(1))) struct SecurityTests {
+    /// A daemon, and root's connection holding a lease for a@example.net.
+    private struct RootWithLease {
+        let daemon: DaemonProcess
+        let root: VarlinkClient
+        let lease: String
+        let address: String
+
+        init() async throws {
+            daemon = try await DaemonProcess(dnsServer: try await SharedKnot.server().forwarder)
+            root = try daemon.connect()
+            let acquired = try root.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@example.net"])
+            try #require(acquired.error == nil, "root's Acquire failed: \(acquired)")
+            lease = try #require(acquired["lease"]?.stringValue)
+            address = try #require(acquired["address"]?.stringValue)
+        }
+
+        /// The lease ids root's connection lists.
+        func rootLeases() throws -> [String] {
+            let reply = try root.call(DiscoveryInterface.Method.listLeases.qualifiedName)
+            return reply["leases"]?.arrayValue?.compactMap { $0["lease"]?.stringValue } ?? []
+        }
+    }
+
+    @Test func nobodyDoesNotSeeRootsLease() async throws {
+        let setup = try await RootWithLease()
+        let replies = try await callAsNobody(socket: setup.daemon.socket, [call(.listLeases)])
+        #expect(replies.count == 1)
+        #expect(replies.first?["error"] == nil)
+        #expect(replies.first?["parameters"]?["leases"] == [])
+        #expect(try setup.rootLeases() == [setup.lease])
+        await setup.daemon.stop()
+    }
+
+    @Test func nobodyCannotReportOrReleaseRootsLease() async throws {
+        let setup = try await RootWithLease()
+        let replies = try await callAsNobody(socket: setup.daemon.socket, [
+            call(.report, ["lease": .string(setup.lease), "outcome": "failed"]),
+            call(.report, ["lease": .string(setup.lease), "outcome": "connected"]),
+            call(.release, ["lease": .string(setup.lease)]),
+        ])
+        #expect(replies.count == 3)
+        for reply in replies {
+            #expect(reply["error"] == .string(DiscoveryInterface.Error.noSuchLease.qualifiedName))
+            #expect(reply["parameters"] == ["lease": .string(setup.lease)])
+        }
+        // The lease is still root's, unmoved by nobody's "failed" and still pending.
+        let listed = try setup.root.call(DiscoveryInterface.Method.listLeases.qualifiedName)
+        let leases = try #require(listed["leases"]?.arrayValue)
+        #expect(leases.count == 1)
+        #expect(leases.first?["lease"] == .string(setup.lease))
+        #expect(leases.first?["address"] == .string(setup.address))
+        #expect(leases.first?["state"] == "pending")
+        // Root itself may still release it.
+        let released = try setup.root.call(DiscoveryInterface.Method.release.qualifiedName, ["lease": .string(setup.lease)])
+        #expect(released.error == nil)
+        #expect(try setup.rootLeases() == [])
+        await setup.daemon.stop()
+    }
+
+    @Test func eachUidSeesOnlyItsOwnLeases() async throws {
+        let setup = try await RootWithLease()
+        // Calls on one connection run concurrently (only their replies are ordered), so
+        // nobody waits for its Acquire before listing; meanwhile root lists its own.
+        async let nobodys = callAsNobodyPausing(socket: setup.daemon.socket, [
+            call(.acquire, ["email": "b@example.net"]), call(.listLeases),
+        ], pause: 1.5)
+        try await Task.sleep(for: .milliseconds(750))
+        let rootsDuringNobodysLease = try setup.rootLeases()
+        let replies = try await nobodys
+        #expect(replies.count == 2)
+        let nobodysLease = try #require(replies.first?["parameters"]?["lease"]?.stringValue)
+        #expect(nobodysLease != setup.lease)
+        // A new uid's first Acquire is not a reuse of root's pin.
+        #expect(replies.first?["parameters"]?["reused"] == false)
+        let listed = replies.last?["parameters"]?["leases"]?.arrayValue ?? []
+        #expect(listed.compactMap { $0["lease"]?.stringValue } == [nobodysLease])
+        #expect(listed.first?["email"] == "b@example.net")
+        #expect(rootsDuringNobodysLease == [setup.lease])
+        await setup.daemon.stop()
+    }
+
+    @Test func nobodyMayNotFlushTheCache() async throws {
+        let daemon = try await DaemonProcess(dnsServer: try await SharedKnot.server().forwarder)
+        _ = try daemon.call(.lookup, ["email": "a@example.net"])
+        let cached = try #require(try daemon.call(.stats)["cachedNames"]?.intValue)
+        #expect(cached > 0)
+        let replies = try await callAsNobody(socket: daemon.socket, [
+            call(.flush), call(.flush, ["domain": "example.net"]),
+        ])
+        #expect(replies.map { $0["error"] } == Array(repeating: .string(DiscoveryInterface.Error.permissionDenied.qualifiedName), count: 2))
+        #expect(try daemon.call(.stats)["cachedNames"]?.intValue == cached)
+        await daemon.stop()
+    }
+
+    @Test func nobodysLookupIsServedFromTheCacheRootFilled() async throws {
+        let setup = try await RootWithLease()
+        let rootLookup = try setup.root.call(DiscoveryInterface.Method.lookup.qualifiedName,
+                                             ["email": "a@example.net", "want": "submission"])
+        #expect(rootLookup["source"] == "dns")
+        let replies = try await callAsNobody(socket: setup.daemon.socket, [
+            call(.lookup, ["email": "other@example.net", "want": "submission"]),
+        ])
+        let reply = try #require(replies.first)
+        #expect(reply["error"] == nil)
+        let parameters = try #require(reply["parameters"]?.objectValue)
+        #expect(parameters["source"] == "cache")
+        #expect(parameters["domain"] == "example.net")
+        #expect(hostsAndPorts(parameters["candidates"]).sorted() == hostsAndPorts(rootLookup["candidates"]).sorted())
+        #expect(try setup.rootLeases() == [setup.lease])
+        await setup.daemon.stop()
+    }
+
+    @Test func theSocketIsOpenToEveryLocalUser() async throws {
+        let daemon = try await DaemonProcess(dnsServer: try await SharedKnot.server().forwarder)
+        var status = stat()
+        #expect(stat(daemon.socket, &status) == 0)
+        #expect(status.st_mode & S_IFMT == S_IFSOCK)
+        #expect(status.st_mode & 0o777 == 0o666)
+        let replies = try await callAsNobody(socket: daemon.socket, [
+            #"{"method": "org.varlink.service.GetInfo"}"#, call(.stats),
+        ])
+        #expect(replies.count == 2)
+        #expect(replies.first?["parameters"]?["product"] == "mailsrvd")
+        #expect(replies.last?["error"] == nil)
+        #expect(replies.last?["parameters"]?["clients"]?.intValue ?? 0 >= 1)
+        await daemon.stop()
+    }
+
+    // MARK: Helpers
+
+    /// One call as a message, for `callAsNobody`.
+    private func call(_ method: DiscoveryInterface.Method, _ parameters: JSONObject = [:]) -> String {
+        VarlinkCall(method: method.qualifiedName, parameters: parameters).serialized()
+    }
+
+    /// Like `callAsNobody`, but on one connection with `pause` seconds between the messages.
+    private func callAsNobodyPausing(socket: String, _ messages: [String], pause: Double) async throws -> [JSONValue] {
+        // The messages travel as positional parameters of the shell: no quoting.
+        let script = messages.indices.map { #"printf '%s\0' "$\#($0 + 1)""# }.joined(separator: "; sleep \(pause); ")
+        let result = try await run("/usr/bin/setpriv", [
+            "--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sh", "-c",
+            "(\(script)) | /usr/bin/socat -t 5 - UNIX-CONNECT:\(socket)", "sh",
+        ] + messages)
+        #expect(result.status == 0, "\(result.stderr)")
+        return try result.stdout.split(separator: "\0").map { try JSONValue(parsing: Array($0.utf8)) }
+    }
+
+    private func hostsAndPorts(_ candidates: JSONValue?) -> [String] {
+        (candidates?.arrayValue ?? []).map { "\($0["host"]?.stringValue ?? "?"):\($0["port"]?.intValue ?? 0)" }
+    }
+}
