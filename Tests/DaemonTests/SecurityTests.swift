@@ -70,7 +70,8 @@ import Varlink
         let setup = try await RootWithLease()
         // Calls on one connection run concurrently (only their replies are ordered), so
         // nobody waits for its Acquire before listing; meanwhile root lists its own.
-        async let nobodys = callAsNobodyPausing(socket: setup.daemon.socket, [
+        let socket = setup.daemon.socket
+        async let nobodys = callAsNobodyPausing(socket: socket, [
             call(.acquire, ["email": "b@example.net"]), call(.listLeases),
         ], pause: 1.5)
         try await Task.sleep(for: .milliseconds(750))

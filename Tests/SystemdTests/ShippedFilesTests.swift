@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+@testable import Systemd
+
+/// What the shipped units and config must say, read as text.
+@Suite struct ShippedFiles {
+    func text(_ path: String) throws -> String {
+        try String(contentsOf: packageRoot.appendingPathComponent(path), encoding: .utf8)
+    }
+
+    /// `Key=Value` lines (comments skipped), in order.
+    func assignments(_ text: String) -> [(key: String, value: String)] {
+        text.split(separator: "\n").compactMap { line in
+            let line = line.trimmingCharacters(in: .whitespaces)
+            guard !line.hasPrefix("#"), !line.hasPrefix(";"), let equals = line.firstIndex(of: "=") else { return nil }
+            return (String(line[..<equals]), String(line[line.index(after: equals)...]))
+        }
+    }
+
+    @Test func socketUnit() throws {
+        let socket = assignments(try text("systemd/mailsrvd.socket"))
+        func value(_ key: String) -> String? { socket.last { $0.key == key }?.value }
+        #expect(value("ListenStream") == "/run/mailsrvd/io.mailsrvd.Discovery")
+        #expect(value("SocketMode") == "0666")
+        #expect(value("FileDescriptorName") == ListenFDs.varlinkName)
+        #expect(value("WantedBy") == "sockets.target")
+    }
+
+    @Test func serviceUnit() throws {
+        let service = assignments(try text("systemd/mailsrvd.service"))
+        func value(_ key: String) -> String? { service.last { $0.key == key }?.value }
+        #expect(value("Type") == "notify")
+        #expect(value("ExecStart") == "/usr/local/bin/mailsrvd")
+        #expect(value("ExecReload") == "/bin/kill -HUP $MAINPID")
+        #expect(value("WatchdogSec") == "30s")
+        #expect(value("DynamicUser") == "yes")
+        #expect(value("RuntimeDirectory") == "mailsrvd")
+        #expect(value("RuntimeDirectoryPreserve") == "yes")
+        #expect(value("StateDirectory") == "mailsrvd")
+        #expect(value("CacheDirectory") == "mailsrvd")
+        #expect(value("ConfigurationDirectory") == "mailsrvd")
+        #expect(value("RestrictAddressFamilies") == "AF_UNIX AF_INET AF_INET6")
+        #expect(value("Also") == "mailsrvd.socket")
+        // Swift concurrency needs setpriority: it must be allowed after any deny list.
+        let filters = service.filter { $0.key == "SystemCallFilter" }.map(\.value)
+        #expect(filters.first == "@system-service")
+        let lastDeny = filters.lastIndex { $0.hasPrefix("~") }
+        let allowed = filters.lastIndex { !$0.hasPrefix("~") && $0.split(separator: " ").contains("setpriority") }
+        #expect(allowed != nil && (lastDeny == nil || allowed! > lastDeny!))
+        // Per-uid policy needs the real client uids: no private user namespace.
+        #expect(value("PrivateUsers") != "yes")
+    }
+
+    /// Every key of the daemon's `ConfigFile.settings` is in config/mailsrvd.conf, commented
+    /// out, under [Discovery]; nothing else is.
+    @Test func configListsEveryKey() throws {
+        let source = try text("Sources/MailSRVDaemon/ConfigFile.swift")
+        let table = try #require(source.range(of: "static let settings")).upperBound
+        let tableEnd = try #require(source.range(of: "\n    ]", range: table..<source.endIndex)).lowerBound
+        let keys = Set(source[table..<tableEnd].split(separator: "\n").compactMap { line -> String? in
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            guard trimmed.hasPrefix("\""), let end = trimmed.dropFirst().firstIndex(of: "\"") else { return nil }
+            return String(trimmed[trimmed.index(after: trimmed.startIndex)..<end])
+        })
+        #expect(keys.count >= 19)
+
+        let config = try text("config/mailsrvd.conf")
+        let lines = config.split(separator: "\n").map(String.init)
+        #expect(lines.contains("[Discovery]"))
+        #expect(assignments(config).isEmpty, "every setting is commented out at its default")
+        let commented = Set(lines.compactMap { line -> String? in
+            guard line.hasPrefix("#"), !line.hasPrefix("# "), let equals = line.firstIndex(of: "=") else { return nil }
+            return String(line.dropFirst()[..<equals])
+        })
+        #expect(commented == keys)
+        #expect(config.contains("/etc/mailsrvd/mailsrvd.conf.d/*.conf"))
+    }
+}
