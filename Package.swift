@@ -36,14 +36,15 @@ let package = Package(
         .target(name: "MailSRVInterface"),
         // The daemon: configuration, Varlink methods → engine, socket server, lifecycle.
         .target(name: "MailSRVDaemon", dependencies: [
-            "MailDiscovery", "Resolver", "Varlink", "MailSRVInterface", "CPeerCredentials",
+            "MailDiscovery", "Resolver", "Varlink", "MailSRVInterface", "CPeerCredentials", "Systemd",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ], resources: [.embedInCode("io.mailsrvd.Discovery.varlink")]),
         .executableTarget(name: "mailsrvd", dependencies: [
-            "MailSRVDaemon",
+            "MailSRVDaemon", "Systemd",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -4,27 +4,17 @@ import MailDiscovery
 import MailSRVInterface
 import NIOCore
 import NIOPosix
-import Resolver
 import ServiceLifecycle
+import Systemd
+import UnixSignals
 import Varlink
 
-/// The daemon as one `Service`: builds the engine from its configuration, serves the
-/// socket until a graceful shutdown (SIGTERM, SIGINT), then stops accepting, lets the
-/// calls in flight finish (bounded), saves its state and returns.
+/// The daemon as one `Service`: builds the engine, serves the socket, tells systemd
+/// (READY, STATUS, WATCHDOG, RELOADING on SIGHUP), and on a graceful shutdown (SIGTERM,
+/// SIGINT) writes the pins first, stops accepting, lets calls in flight finish (bounded),
+/// writes the cache and returns.
 public struct Daemon: Service {
     public static let version = "0.1.0"
-
-    public let configuration: DaemonConfiguration
-    public let paths: DaemonPaths
-    public let listen: ListenTarget
-    private let logger: Logger
-
-    public init(configuration: DaemonConfiguration, paths: DaemonPaths, listen: ListenTarget, logger: Logger) {
-        self.configuration = configuration
-        self.paths = paths
-        self.listen = listen
-        self.logger = logger
-    }
 
     /// The Varlink interface text, `io.mailsrvd.Discovery.varlink`, embedded at build time
     /// and served by `GetInterfaceDescription`.
@@ -35,46 +25,91 @@ public struct Daemon: Service {
     public static let info = VarlinkServiceInfo(vendor: "mailsrvd", product: "mailsrvd", version: version,
                                                 url: "https://github.com/mailsrvd/mailsrvd", interfaces: [interface])
 
+    public let configuration: DaemonConfiguration
+    public let paths: DaemonPaths
+    public let listen: ListenTarget
+    /// Reads the configuration again (file and flags), for SIGHUP.
+    public let reloadConfiguration: @Sendable () throws -> DaemonConfiguration
+    private let logger: Logger
+    private let notifier = SystemdNotifier()
+
+    public init(configuration: DaemonConfiguration, paths: DaemonPaths, listen: ListenTarget, logger: Logger,
+                reloadConfiguration: @escaping @Sendable () throws -> DaemonConfiguration) {
+        self.configuration = configuration
+        self.paths = paths
+        self.listen = listen
+        self.logger = logger
+        self.reloadConfiguration = reloadConfiguration
+    }
+
     public func run() async throws {
-        let files = StateFiles(paths: paths, logger: logger)
-        try files.prepareDirectories()
-        let upstream = try UnboundResolver(configuration: configuration.resolver)
-        defer { upstream.shutdown() }
-        let resolver = CachingResolver(upstream: upstream, settings: configuration.cache)
-        files.loadCache(into: resolver)
-
-        var settings = DiscoverySettings()
-        settings.retrievalOrder = configuration.retrievalOrder
-        let discovery = Discovery(resolver: resolver, settings: settings)
-        let limits = UserLimits(maxConnections: configuration.limits.connectionsPerUser,
-                                maxCallsInFlight: configuration.limits.callsInFlightPerUser)
-        let registry = LeaseRegistry(failureMemory: configuration.failureMemory,
-                                     maxLeasesPerUID: configuration.limits.leasesPerUser)
-        let service = DiscoveryService(discovery: discovery, registry: registry, limits: limits, logger: logger)
-        files.loadPins(into: service, grace: configuration.pinGrace)
-
+        let engine = try Engine(configuration: configuration, paths: paths, logger: logger)
+        defer { engine.upstream.shutdown() }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        let server = try await SocketServer.start(target: listen, service: service, info: Self.info, limits: limits,
-                                                  configuration: configuration, group: group, logger: logger)
-        logger.notice("serving", metadata: ["socket": "\(paths.socket)", "version": "\(Self.version)"])
+        let server = try await SocketServer.start(target: listen, service: engine.service, info: Self.info,
+                                                  limits: engine.limits, configuration: configuration,
+                                                  group: group, logger: logger)
+        let watchdog = startWatchdog(on: group.next())
+        notifier.ready(status: engine.statusText)
+        logger.notice("serving", metadata: ["socket": "\(listen.description(paths))", "version": "\(Self.version)"])
 
         await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(configuration.saveInterval))
-                guard !Task.isCancelled else { break }
-                service.withRegistry { $0.prune(now: Date()) }
-                files.savePins(of: service)
-                files.saveCache(of: resolver)
+            await withTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { await every(.seconds(configuration.saveInterval)) { engine.save() } }
+                tasks.addTask { await every(.seconds(5)) { notifier.status(engine.statusText) } }
+                tasks.addTask { await reloadOnSIGHUP(engine) }
             }
         }
 
+        notifier.stopping()
         logger.notice("stopping")
         // Pins first: the leases that end because the daemon stops must not drop them.
-        files.savePins(of: service)
+        engine.files.savePins(of: engine.service)
         await server.stopAccepting()
-        await limits.waitForCallsToFinish(atMost: .seconds(5))
-        files.saveCache(of: resolver)
+        await engine.limits.waitForCallsToFinish(atMost: .seconds(5))
+        engine.files.saveCache(of: engine.resolver)
+        watchdog?.cancel()
         try? await group.shutdownGracefully()
-        logger.notice("stopped", metadata: ["cachedEntries": "\(resolver.cachedEntries)"])
+        logger.notice("stopped", metadata: ["cachedEntries": "\(engine.resolver.cachedEntries)"])
+    }
+
+    /// Pings systemd's watchdog from an event loop of the server, so that a hung loop stops
+    /// the pings; nil when the watchdog is off.
+    private func startWatchdog(on loop: any EventLoop) -> RepeatedTask? {
+        guard let interval = notifier.watchdogInterval else { return nil }
+        let nanoseconds = interval.components.seconds * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000
+        return loop.scheduleRepeatedTask(initialDelay: .zero, delay: .nanoseconds(nanoseconds)) { [notifier] _ in
+            notifier.watchdogPing()
+        }
+    }
+
+    private func reloadOnSIGHUP(_ engine: Engine) async {
+        for await _ in await UnixSignalsSequence(trapping: .sighup) {
+            notifier.reloading()
+            do {
+                try engine.apply(try reloadConfiguration())
+            } catch {
+                logger.error("reload failed, keeping the current configuration", metadata: ["error": "\(error)"])
+            }
+            notifier.ready(status: engine.statusText)
+        }
+    }
+}
+
+/// Runs `body` every `interval` until the task is cancelled.
+private func every(_ interval: Duration, _ body: @Sendable () -> Void) async {
+    while !Task.isCancelled {
+        try? await Task.sleep(for: interval)
+        guard !Task.isCancelled else { return }
+        body()
+    }
+}
+
+extension ListenTarget {
+    func description(_ paths: DaemonPaths) -> String {
+        switch self {
+        case .path(let path): path
+        case .inherited(let fd): "fd \(fd) (socket activation)"
+        }
     }
 }

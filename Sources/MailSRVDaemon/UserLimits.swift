@@ -4,24 +4,31 @@ import Synchronization
 /// (DESIGN.md §5): one user cannot take the daemon away from the others.
 public final class UserLimits: Sendable {
     private struct Counts {
+        var maxConnections: Int
+        var maxCallsInFlight: Int
         var connections: [UInt32: Int] = [:]
         var calls: [UInt32: Int] = [:]
         var totalConnections = 0
     }
 
-    public let maxConnections: Int
-    public let maxCallsInFlight: Int
-    private let counts = Mutex(Counts())
+    private let counts: Mutex<Counts>
 
     public init(maxConnections: Int, maxCallsInFlight: Int) {
-        self.maxConnections = maxConnections
-        self.maxCallsInFlight = maxCallsInFlight
+        counts = Mutex(Counts(maxConnections: maxConnections, maxCallsInFlight: maxCallsInFlight))
+    }
+
+    /// New limits (a config reload); what is open now stays open.
+    public func update(maxConnections: Int, maxCallsInFlight: Int) {
+        counts.withLock {
+            $0.maxConnections = maxConnections
+            $0.maxCallsInFlight = maxCallsInFlight
+        }
     }
 
     /// Counts a new connection of `uid`; false (and nothing counted) when it has too many.
     public func openConnection(uid: UInt32) -> Bool {
         counts.withLock { counts in
-            guard counts.connections[uid, default: 0] < maxConnections else { return false }
+            guard counts.connections[uid, default: 0] < counts.maxConnections else { return false }
             counts.connections[uid, default: 0] += 1
             counts.totalConnections += 1
             return true
@@ -38,7 +45,7 @@ public final class UserLimits: Sendable {
     /// Counts a call of `uid` starting; false (and nothing counted) when it has too many running.
     public func beginCall(uid: UInt32) -> Bool {
         counts.withLock { counts in
-            guard counts.calls[uid, default: 0] < maxCallsInFlight else { return false }
+            guard counts.calls[uid, default: 0] < counts.maxCallsInFlight else { return false }
             counts.calls[uid, default: 0] += 1
             return true
         }

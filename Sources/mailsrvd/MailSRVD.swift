@@ -4,6 +4,7 @@ import Logging
 import MailSRVDaemon
 import Resolver
 import ServiceLifecycle
+import Systemd
 
 /// `mailsrvd`: the command line of DESIGN.md §6. Flags override the config file, which
 /// overrides the defaults.
@@ -56,27 +57,37 @@ struct MailSRVD: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var settings = DaemonConfiguration()
+        let settings: DaemonConfiguration
         do {
-            try ConfigFile.apply(config ?? Self.defaultConfigFile, to: &settings, required: config != nil)
+            settings = try loadConfiguration()
         } catch let error as ConfigError {
             FileHandle.standardError.write(Data("mailsrvd: \(error)\n".utf8))
             throw ExitCode(78)  // EX_CONFIG
         }
-        apply(to: &settings)
-
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
-            return handler
-        }
+        LogDestination.bootstrap(level: Logger.Level(rawValue: settings.logLevel) ?? .info)
         let logger = Logger(label: "mailsrvd")
         let paths = DaemonPaths(settings, environment: ProcessInfo.processInfo.environment)
-        let daemon = Daemon(configuration: settings, paths: paths, listen: .path(paths.socket), logger: logger)
+        let listen: ListenTarget
+        do {
+            listen = try ListenFDs.varlinkSocket().map { .inherited(fd: $0) } ?? .path(paths.socket)
+        } catch {
+            FileHandle.standardError.write(Data("mailsrvd: socket activation: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        let daemon = Daemon(configuration: settings, paths: paths, listen: listen, logger: logger,
+                            reloadConfiguration: { [self] in try loadConfiguration() })
         let group = ServiceGroup(configuration: .init(services: [daemon],
                                                       gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         try await group.run()
+    }
+
+    /// Defaults, then the config file and its drop-ins, then the flags.
+    private func loadConfiguration() throws -> DaemonConfiguration {
+        var settings = DaemonConfiguration()
+        try ConfigFile.apply(config ?? Self.defaultConfigFile, to: &settings, required: config != nil)
+        apply(to: &settings)
+        return settings
     }
 
     /// Flags override the config file.

@@ -111,8 +111,11 @@ import Varlink
     @Test func aFourthConnectionOfOneUidIsRefusedWhileItsThreeWork() async throws {
         let daemon = try await DaemonProcess(dnsServer: try await SharedKnot.server().forwarder,
                                              config: "[Discovery]\nMaxConnectionsPerUser=3\n")
-        let open = try (1...3).map { _ in try daemon.connect() }
-        // Each is accepted and serves a call before the next is made.
+        // The daemon counts a closed connection (such as the one that saw it start) when it
+        // notices the close: wait until only our first one is counted.
+        let first = try daemon.connect()
+        try await waitUntil { try first.call(DiscoveryInterface.Method.stats.qualifiedName)["clients"] == 1 }
+        let open = [first, try daemon.connect(), try daemon.connect()]
         for client in open {
             #expect(try client.call(DiscoveryInterface.Method.stats.qualifiedName).error == nil)
         }
@@ -126,7 +129,7 @@ import Varlink
         }
         // A closed connection frees its place.
         open[0].close()
-        try await Task.sleep(for: .milliseconds(200))
+        try await waitUntil { try open[1].call(DiscoveryInterface.Method.stats.qualifiedName)["clients"] == 2 }
         #expect(try daemon.connect().call(DiscoveryInterface.Method.stats.qualifiedName).error == nil)
         await daemon.stop()
     }
@@ -174,6 +177,16 @@ import Varlink
     }
 
     // MARK: Helpers
+
+    /// Polls `condition` for up to two seconds; records an issue when it never holds.
+    private func waitUntil(sourceLocation: SourceLocation = #_sourceLocation,
+                           _ condition: () throws -> Bool) async throws {
+        for _ in 0..<100 {
+            if try condition() { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("condition never held", sourceLocation: sourceLocation)
+    }
 
     /// Starts a daemon, runs `abuse` while another connection does Lookups in a loop,
     /// then checks that every one of those Lookups succeeded.

@@ -14,7 +14,7 @@ import Varlink
         let result = try await mailsrvctl(["lookup", "a@example.net"], socket: daemon.socket)
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        #expect(lines.first == "example.net: 9 candidate(s), source: dns, dnssec: insecure")
+        #expect(lines.first == "example.net: 6 candidate(s), source: dns, dnssec: insecure")
         #expect(lines.dropFirst().first == "certificate names: example.net")
         let table = try #require(CandidateTable(lines.drop { !$0.hasPrefix("SERVICE") }))
         #expect(table.header.map(\.text) == EndpointColumns.header)
@@ -23,12 +23,15 @@ import Varlink
         let candidates = try #require(direct["candidates"]?.arrayValue)
         #expect(table.rows.count == candidates.count)
         #expect(table.rows.map { $0[0].text + "/" + $0[4].text } == candidates.map(serviceAndPriority))
-        #expect(table.rows.map(\.[0].text) == ["imaps", "imaps", "imaps", "imap", "imap", "pop3s", "pop3", "pop3", "pop3"].prefix(table.rows.count).map { $0 })
+        // IMAP merged by priority (imaps 0, imap 5, imaps 10), then POP3; noaddr and ghost have no address.
+        #expect(table.rows.map(\.[0].text) == ["imaps", "imaps", "imap", "imaps", "pop3s", "pop3"])
         #expect(Set(table.rows.map(EndpointColumns.identity)) == Set(candidates.map(EndpointColumns.identity)))
         let imap1 = try #require(table.rows.first { $0[2].text == "imap1.example.net" && $0[0].text == "imaps" })
-        #expect(imap1.map(\.text) == ["imaps", "implicit", "imap1.example.net", "993", "0", "1", imap1[6].text, "::1 127.0.0.11"])
+        let imap1Addresses = candidates.first { EndpointColumns.identity($0) == "imaps imap1.example.net:993" }?["addresses"]
+        #expect(imap1.map(\.text) == ["imaps", "implicit", "imap1.example.net", "993", "0", "1", imap1[6].text,
+                                      imap1Addresses?.arrayValue?.compactMap(\.stringValue).joined(separator: " ")])
+        #expect(Set(imap1[7].text.split(separator: " ")) == ["::1", "127.0.0.11"])
         #expect((3590...3600).contains(Int(imap1[6].text) ?? -1))
-        #expect(table.rows.first { $0[2].text == "ghost.example.net" }?[7].text == "-")
         table.expectAligned(rightAligned: EndpointColumns.numeric)
         await daemon.stop()
     }
@@ -50,7 +53,7 @@ import Varlink
         let directCandidates = direct["candidates"]?.arrayValue ?? []
         #expect(printedCandidates.map(serviceAndPriority) == directCandidates.map(serviceAndPriority))
         #expect(Set(printedCandidates.map(withoutTTL)) == Set(directCandidates.map(withoutTTL)))
-        #expect(printedCandidates.count == 9)
+        #expect(printedCandidates.count == 6)
         // One line, the daemon's serialization (sorted keys, no spaces).
         #expect(result.stdout.hasSuffix("}\n"))
         #expect(result.stdout.filter { $0 == "\n" }.count == 1)
@@ -70,14 +73,16 @@ import Varlink
 
         let imap = try await mailsrvctl(["lookup", "a@example.net", "--want", "imap"], socket: daemon.socket)
         #expect(imap.status == 0, "\(imap.stderr)")
-        #expect(imap.stdout.hasPrefix("example.net: 2 candidate(s), source: dns"))
+        #expect(imap.stdout.hasPrefix("example.net: 1 candidate(s), source: dns"))
         let imapTable = try #require(CandidateTable(imap.stdout))
-        #expect(imapTable.rows.map { $0.map(\.text).prefix(6) } == [
-            ["imap", "starttls", "imap1.example.net", "143", "5", "0"],
-            ["imap", "starttls", "noaddr.example.net", "143", "20", "0"],
-        ])
-        #expect(imapTable.rows.last?[7].text == "-")
+        #expect(imapTable.rows.map { $0.map(\.text).prefix(6) } == [["imap", "starttls", "imap1.example.net", "143", "5", "0"]])
         imapTable.expectAligned(rightAligned: EndpointColumns.numeric)
+
+        // Unresolved, noaddr stays, and no addresses are shown as "-".
+        let unresolved = try await mailsrvctl(["lookup", "a@example.net", "--want", "imap", "--no-resolve"], socket: daemon.socket)
+        let unresolvedTable = try #require(CandidateTable(unresolved.stdout))
+        #expect(unresolvedTable.rows.map { $0[2].text + " " + $0[7].text } == ["imap1.example.net -", "noaddr.example.net -"])
+        unresolvedTable.expectAligned(rightAligned: EndpointColumns.numeric)
         await daemon.stop()
     }
 
