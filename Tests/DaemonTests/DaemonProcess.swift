@@ -19,8 +19,10 @@ final class DaemonProcess: @unchecked Sendable {
 
     /// Starts `mailsrvd` and waits until its socket answers.
     /// - Parameter config: text of a config file passed with `--config`.
-    init(dnsServer: String, config: String? = nil, arguments extra: [String] = [],
-         directory existing: URL? = nil) async throws {
+    /// - Parameter environment: added to this process's environment for the daemon.
+    /// - Parameter dnsServer: `--dns-server`; nil to leave the upstreams to the config file.
+    init(dnsServer: String?, config: String? = nil, arguments extra: [String] = [],
+         directory existing: URL? = nil, environment: [String: String] = [:]) async throws {
         let directory = existing ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("mailsrvd-\(UUID().uuidString.prefix(8))")
         // World-readable, so that a client running as another uid reaches the socket.
@@ -29,9 +31,10 @@ final class DaemonProcess: @unchecked Sendable {
         self.directory = directory
         socket = directory.appendingPathComponent("run/\(SocketLocation.fileName)").path
         logFile = directory.appendingPathComponent("mailsrvd.log")
-        var arguments = ["--socket", socket, "--dns-server", dnsServer, "--log-level", "debug",
+        var arguments = ["--socket", socket, "--log-level", "debug",
                          "--state-directory", directory.appendingPathComponent("state").path,
                          "--cache-directory", directory.appendingPathComponent("cache").path]
+        if let dnsServer { arguments += ["--dns-server", dnsServer] }
         if let config {
             let file = directory.appendingPathComponent("mailsrvd.conf")
             try config.write(to: file, atomically: true, encoding: .utf8)
@@ -40,6 +43,7 @@ final class DaemonProcess: @unchecked Sendable {
         process = Process()
         process.executableURL = Self.binaries.appendingPathComponent("mailsrvd")
         process.arguments = arguments + extra
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let log = try FileHandle(forWritingTo: logFile)
         process.standardOutput = log
@@ -72,6 +76,11 @@ final class DaemonProcess: @unchecked Sendable {
     /// One call on a new connection.
     func call(_ method: DiscoveryInterface.Method, _ parameters: JSONObject = [:]) throws -> VarlinkReply {
         try connect().call(method.qualifiedName, parameters)
+    }
+
+    /// Rewrites the config file given at start (for SIGHUP reload tests).
+    func rewriteConfig(_ text: String) throws {
+        try text.write(to: directory.appendingPathComponent("mailsrvd.conf"), atomically: true, encoding: .utf8)
     }
 
     /// Sends SIGTERM and waits for the exit; returns the exit status.

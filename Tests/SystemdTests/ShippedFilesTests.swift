@@ -24,6 +24,7 @@ import Testing
         #expect(value("SocketMode") == "0666")
         #expect(value("FileDescriptorName") == ListenFDs.varlinkName)
         #expect(value("WantedBy") == "sockets.target")
+        #expect(value("DirectoryMode") == "0755", "every user must reach the socket")
     }
 
     @Test func serviceUnit() throws {
@@ -34,8 +35,9 @@ import Testing
         #expect(value("ExecReload") == "/bin/kill -HUP $MAINPID")
         #expect(value("WatchdogSec") == "30s")
         #expect(value("DynamicUser") == "yes")
-        #expect(value("RuntimeDirectory") == "mailsrvd")
-        #expect(value("RuntimeDirectoryPreserve") == "yes")
+        // /run/mailsrvd is the socket unit's: a DynamicUser RuntimeDirectory=mailsrvd would
+        // be removed on stop, or (preserved) moved behind /run/private, 0700.
+        #expect(value("RuntimeDirectory") == nil)
         #expect(value("StateDirectory") == "mailsrvd")
         #expect(value("CacheDirectory") == "mailsrvd")
         #expect(value("ConfigurationDirectory") == "mailsrvd")

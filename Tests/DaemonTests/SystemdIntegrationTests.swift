@@ -1,0 +1,144 @@
+import Foundation
+import KnotHarness
+import MailSRVInterface
+import Testing
+import Varlink
+
+/// The daemon and systemd's protocols: sd_notify, the watchdog, SIGHUP reloads and socket
+/// activation, seen from outside the process.
+@Suite struct SystemdIntegrationTests {
+    @Test func notifySequenceFromReadyThroughReloadToStopping() async throws {
+        let knot = try await SharedKnot.server()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("notify-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let listener = try NotifyListener(directory: directory)
+        let daemon = try await DaemonProcess(dnsServer: knot.forwarder, config: "[Discovery]\n", directory: directory,
+                                             environment: ["NOTIFY_SOCKET": listener.path])
+        let ready = await listener.until("READY=1")
+        #expect(ready.last?.contains("STATUS=Serving") == true)
+
+        kill(daemon.process.processIdentifier, SIGHUP)
+        let reload = await listener.until("READY=1")
+        let reloading = try #require(reload.first { $0.contains("RELOADING=1") })
+        #expect(reloading.contains("MONOTONIC_USEC="))
+        #expect(reload.firstIndex { $0.contains("RELOADING=1") }! < reload.count - 1, "READY=1 follows RELOADING=1")
+
+        kill(daemon.process.processIdentifier, SIGTERM)
+        let stopping = await listener.until("STOPPING=1")
+        #expect(stopping.last == "STOPPING=1")
+        #expect(await daemon.stop() == 0)
+    }
+
+    @Test func statusIsRefreshedWithLiveFigures() async throws {
+        let knot = try await SharedKnot.server()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("notify-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let listener = try NotifyListener(directory: directory)
+        let daemon = try await DaemonProcess(dnsServer: knot.forwarder, directory: directory,
+                                             environment: ["NOTIFY_SOCKET": listener.path])
+        let holder = try daemon.connect()
+        _ = try holder.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@example.net"])
+        let updates = await listener.until("1 lease(s)", timeout: .seconds(12))
+        #expect(updates.last?.contains("STATUS=Serving 1 client(s), 1 lease(s)") == true)
+        await daemon.stop()
+    }
+
+    @Test func watchdogPingsAtHalfTheInterval() async throws {
+        let knot = try await SharedKnot.server()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("notify-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let listener = try NotifyListener(directory: directory)
+        let daemon = try await DaemonProcess(dnsServer: knot.forwarder, directory: directory,
+                                             environment: ["NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "400000"])
+        _ = await listener.until("READY=1")
+        var pings = 0
+        let started = ContinuousClock.now
+        while ContinuousClock.now - started < .seconds(2) {
+            if let message = await listener.next(timeout: .milliseconds(500)), message.contains("WATCHDOG=1") { pings += 1 }
+        }
+        // One ping per 200 ms: about 10 in 2 s (loose bounds: the machine may be busy).
+        #expect((6...14).contains(pings))
+        await daemon.stop()
+    }
+
+    @Test func sighupWithANewUpstreamTakesEffectAndABadFileKeepsTheOldConfig() async throws {
+        let good = try await KnotServer.start(signing: false)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("reload-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let listener = try NotifyListener(directory: directory)
+        // Starts against a port nobody answers on; the config file is what is reloaded.
+        let daemon = try await DaemonProcess(dnsServer: nil, config: "[Discovery]\nDNS=127.0.0.1@9\n",
+                                             arguments: [], directory: directory,
+                                             environment: ["NOTIFY_SOCKET": listener.path])
+        _ = await listener.until("READY=1")
+        let holder = try daemon.connect()
+        #expect(try holder.call(DiscoveryInterface.Method.lookup.qualifiedName, ["email": "a@example.net"]).errorName == "ResolutionFailed")
+
+        try daemon.rewriteConfig("[Discovery]\nDNS=\(good.forwarder)\n")
+        kill(daemon.process.processIdentifier, SIGHUP)
+        _ = await listener.until("READY=1")
+        let found = try holder.call(DiscoveryInterface.Method.lookup.qualifiedName, ["email": "a@example.net"])
+        #expect(found.error == nil, "the same connection now reaches the new upstream")
+
+        try daemon.rewriteConfig("[Discovery]\nDNS=127.0.0.1@9\nNoSuchKey=1\n")
+        kill(daemon.process.processIdentifier, SIGHUP)
+        _ = await listener.until("READY=1")
+        #expect(daemon.log.contains("reload failed"))
+        #expect(daemon.log.contains("mailsrvd.conf:3: NoSuchKey: unknown key"))
+        #expect(try holder.call(DiscoveryInterface.Method.lookup.qualifiedName, ["email": "a@nopop.example.net"]).error == nil)
+        await daemon.stop()
+        await good.stop()
+    }
+
+    @Test func socketActivationServesThePassedSocketAndBindsNothing() async throws {
+        let knot = try await SharedKnot.server()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("activate-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let socket = directory.appendingPathComponent("io.mailsrvd.Discovery").path
+        let activator = Process()
+        activator.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-socket-activate")
+        activator.arguments = ["-l", socket, "--fdname=varlink",
+                               DaemonProcess.binaries.appendingPathComponent("mailsrvd").path,
+                               "--dns-server", knot.forwarder,
+                               "--state-directory", directory.appendingPathComponent("state").path,
+                               "--cache-directory", directory.appendingPathComponent("cache").path]
+        let log = Pipe()
+        activator.standardError = log
+        try activator.run()
+        defer { if activator.isRunning { kill(activator.processIdentifier, SIGKILL) } }
+        var client: VarlinkClient?
+        for _ in 0..<200 where client == nil {
+            client = try? VarlinkClient.connect(to: socket, timeout: .seconds(15))
+            if client == nil { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        let reply = try #require(client).call(DiscoveryInterface.Method.lookup.qualifiedName, ["email": "a@example.net"])
+        #expect(reply["domain"] == "example.net")
+        #expect(reply["candidates"]?.arrayValue?.isEmpty == false)
+        // Nothing was bound at the default user or system path.
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("run").path))
+        kill(activator.processIdentifier, SIGTERM)
+        while activator.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(activator.terminationStatus == 0)
+    }
+
+    @Test(arguments: [
+        ("[Discovery]\nNoSuchKey=1\n", ":2: NoSuchKey: unknown key"),
+        ("[Discovery]\nDNSSEC=maybe\n", ":2: DNSSEC: 'maybe' is not one of off, permissive, strict"),
+        ("[Discovery]\n\nStaleMaxAge=soon\n", ":3: StaleMaxAge: 'soon' is not a duration"),
+        ("[Discovery]\nCacheMaxNames=-5\n", ":2: CacheMaxNames: '-5' is not a positive whole number"),
+        ("[Elsewhere]\n", ":1: unknown section [Elsewhere]"),
+        ("DNS=127.0.0.1\n", ":1: DNS: outside the [Discovery] section"),
+        ("[Discovery]\njust words\n", ":2: expected Key=Value"),
+    ])
+    func aBadConfigFileStopsTheStartAndNamesFileLineAndKey(config: String, message: String) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("config-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let file = directory.appendingPathComponent("mailsrvd.conf")
+        try config.write(to: file, atomically: true, encoding: .utf8)
+        let result = try await run(DaemonProcess.binaries.appendingPathComponent("mailsrvd").path,
+                                   ["--config", file.path, "--socket", directory.appendingPathComponent("s").path])
+        #expect(result.status == 78)
+        #expect(result.stderr.contains(file.path + message))
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("s").path))
+    }
+}
