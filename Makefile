@@ -34,6 +34,11 @@ deps:
 build: deps
 	$(SWIFT) build
 
+## run: mailsrvd for the current user: user socket ($$XDG_RUNTIME_DIR/mailsrvd, or /run/mailsrvd
+## as root), the resolvers of /etc/resolv.conf, state and cache under the XDG directories.
+run: build
+	.build/debug/mailsrvd $(ARGS)
+
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
