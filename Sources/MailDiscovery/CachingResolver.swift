@@ -37,7 +37,7 @@ public final class CachingResolver: Sendable {
     private struct State {
         var cache: DNSCache
         var counters = CacheCounters()
-        var inFlight: [CacheKey: Task<DNSAnswer, any Error>] = [:]
+        var inFlight: [CacheKey: Task<Result<DNSAnswer, ResolutionFailure>, Never>] = [:]
     }
 
     private let upstream: any DNSQuerying
@@ -54,8 +54,12 @@ public final class CachingResolver: Sendable {
     /// The answer to (`name`, `type`): from the cache while fresh, else from DNS, else,
     /// when DNS fails, the expired entry as stale. Throws only when none of these exists.
     public func resolve(name: String, type: RecordType) async throws(ResolutionFailure) -> ResolvedAnswer {
-        let key = CacheKey(name: name, type: type)
-        let (cached, refresh) = state.withLock { state -> (CacheLookup, Task<DNSAnswer, any Error>?) in
+        try await result(for: CacheKey(name: name, type: type)).get()
+    }
+
+    /// `resolve` as a `Result`, for task groups that collect several answers.
+    public func result(for key: CacheKey) async -> Result<ResolvedAnswer, ResolutionFailure> {
+        let (cached, refresh) = state.withLock { state -> (CacheLookup, Task<Result<DNSAnswer, ResolutionFailure>, Never>?) in
             let lookup = state.cache.lookup(key, now: time.now())
             if case .fresh = lookup {
                 state.counters.hits += 1
@@ -65,29 +69,30 @@ public final class CachingResolver: Sendable {
             return (lookup, sharedQuery(for: key, in: &state))
         }
         if case .fresh(let entry) = cached {
-            return ResolvedAnswer(answer: entry.answer, ttl: entry.secondsLeft(at: time.now()), source: .cache)
+            return .success(ResolvedAnswer(answer: entry.answer, ttl: entry.secondsLeft(at: time.now()), source: .cache))
         }
-        do {
-            let answer = try await refresh!.value
-            return ResolvedAnswer(answer: answer, ttl: Int(effectiveTTL(answer)), source: .dns)
-        } catch {
-            let failure = error as? ResolutionFailure ?? ResolutionFailure(reason: "\(error)")
-            guard case .expired(let entry) = cached else { throw failure }
+        switch await refresh!.value {
+        case .success(let answer):
+            return .success(ResolvedAnswer(answer: answer, ttl: Int(effectiveTTL(answer)), source: .dns))
+        case .failure(let failure):
+            guard case .expired(let entry) = cached else { return .failure(failure) }
             state.withLock { $0.counters.staleServed += 1 }
-            return ResolvedAnswer(answer: entry.answer, ttl: 0, source: .stale)
+            return .success(ResolvedAnswer(answer: entry.answer, ttl: 0, source: .stale))
         }
     }
 
     /// The running upstream query for `key`, or a new one. Its result is cached by the task
     /// itself, so a caller that goes away does not lose it for the others.
-    private func sharedQuery(for key: CacheKey, in state: inout State) -> Task<DNSAnswer, any Error> {
+    private func sharedQuery(for key: CacheKey, in state: inout State) -> Task<Result<DNSAnswer, ResolutionFailure>, Never> {
         if let running = state.inFlight[key] { return running }
         state.counters.dnsQueries += 1
-        let task = Task<DNSAnswer, any Error> { [upstream, time] in
+        let task = Task<Result<DNSAnswer, ResolutionFailure>, Never> { [upstream, time] in
             defer { self.state.withLock { _ = $0.inFlight.removeValue(forKey: key) } }
-            let answer = try await upstream.query(name: key.name, type: key.type)
-            self.state.withLock { _ = $0.cache.put(key, answer, now: time.now()) }
-            return answer
+            let outcome = await upstream.answer(name: key.name, type: key.type)
+            if case .success(let answer) = outcome {
+                self.state.withLock { _ = $0.cache.put(key, answer, now: time.now()) }
+            }
+            return outcome
         }
         state.inFlight[key] = task
         return task

@@ -79,9 +79,12 @@ public struct ResolutionFailure: Error, Hashable, Sendable, CustomStringConverti
 }
 
 /// Asks DNS one question. The core depends on this; `Resolver.UnboundResolver` implements it
-/// with libunbound, and tests may implement it over a real server.
+/// with libunbound, and tests may wrap a real resolver with it.
+///
+/// The outcome is a `Result`, not a typed `throws`: typed throws through a protocol
+/// existential miscompiled in release builds (corrupted answers) with Swift 6.3.
 public protocol DNSQuerying: Sendable {
-    /// Resolves `name` (an A-label domain name without trailing dot) for `type`.
-    /// Throws `ResolutionFailure` when no usable answer came back.
-    func query(name: String, type: RecordType) async throws(ResolutionFailure) -> DNSAnswer
+    /// Resolves `name` (an A-label domain name without trailing dot) for `type`; a
+    /// `ResolutionFailure` when no usable answer came back.
+    func answer(name: String, type: RecordType) async -> Result<DNSAnswer, ResolutionFailure>
 }

@@ -79,11 +79,7 @@ public final class Discovery: Sendable {
         let results = await withTaskGroup(of: (MailService, Result<ResolvedAnswer, ResolutionFailure>).self) { group in
             for service in services {
                 group.addTask { [resolver] in
-                    do throws(ResolutionFailure) {
-                        return (service, .success(try await resolver.resolve(name: service.srvName(at: domain), type: .srv)))
-                    } catch {
-                        return (service, .failure(error))
-                    }
+                    (service, await resolver.result(for: CacheKey(name: service.srvName(at: domain), type: .srv)))
                 }
             }
             return await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
@@ -106,11 +102,7 @@ public final class Discovery: Sendable {
                 for type in [RecordType.aaaa, .a] {
                     group.addTask { [resolver] in
                         let key = CacheKey(name: host, type: type)
-                        do throws(ResolutionFailure) {
-                            return (key, .success(try await resolver.resolve(name: host, type: type)))
-                        } catch {
-                            return (key, .failure(error))
-                        }
+                        return (key, await resolver.result(for: key))
                     }
                 }
             }

@@ -50,6 +50,8 @@ public struct Daemon: Service {
                                                   limits: engine.limits, configuration: configuration,
                                                   group: group, logger: logger)
         let watchdog = startWatchdog(on: group.next())
+        // Trap SIGHUP before READY=1: from then on `systemctl reload` may come at any time.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
         notifier.ready(status: engine.statusText)
         logger.notice("serving", metadata: ["socket": "\(listen.description(paths))", "version": "\(Self.version)"])
 
@@ -57,7 +59,7 @@ public struct Daemon: Service {
             await withTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { await every(.seconds(configuration.saveInterval)) { engine.save() } }
                 tasks.addTask { await every(.seconds(5)) { notifier.status(engine.statusText) } }
-                tasks.addTask { await reloadOnSIGHUP(engine) }
+                tasks.addTask { await reload(engine, on: hangups) }
             }
         }
 
@@ -69,7 +71,8 @@ public struct Daemon: Service {
         await engine.limits.waitForCallsToFinish(atMost: .seconds(5))
         engine.files.saveCache(of: engine.resolver)
         watchdog?.cancel()
-        try? await group.shutdownGracefully()
+        // Bounded: a connection that does not close must not keep the process alive.
+        await withTimeout(.seconds(3)) { try? await group.shutdownGracefully() }
         logger.notice("stopped", metadata: ["cachedEntries": "\(engine.resolver.cachedEntries)"])
     }
 
@@ -83,8 +86,8 @@ public struct Daemon: Service {
         }
     }
 
-    private func reloadOnSIGHUP(_ engine: Engine) async {
-        for await _ in await UnixSignalsSequence(trapping: .sighup) {
+    private func reload(_ engine: Engine, on hangups: UnixSignalsSequence) async {
+        for await _ in hangups {
             notifier.reloading()
             do {
                 try engine.apply(try reloadConfiguration())
@@ -93,6 +96,16 @@ public struct Daemon: Service {
             }
             notifier.ready(status: engine.statusText)
         }
+    }
+}
+
+/// Runs `body`, giving up on it after `limit`.
+private func withTimeout(_ limit: Duration, _ body: @escaping @Sendable () async -> Void) async {
+    await withTaskGroup(of: Void.self) { group in
+        group.addTask { await body() }
+        group.addTask { try? await Task.sleep(for: limit) }
+        await group.next()
+        group.cancelAll()
     }
 }
 

@@ -13,9 +13,9 @@ final class ReloadableUpstream: DNSQuerying {
 
     var configuration: ResolverConfiguration { current.withLock { $0.configuration } }
 
-    func query(name: String, type: RecordType) async throws(ResolutionFailure) -> DNSAnswer {
+    func answer(name: String, type: RecordType) async -> Result<DNSAnswer, ResolutionFailure> {
         let resolver = current.withLock { $0 }
-        return try await resolver.query(name: name, type: type)
+        return await resolver.answer(name: name, type: type)
     }
 
     /// Puts `resolver` in place. The old one answers the queries it already has and is shut

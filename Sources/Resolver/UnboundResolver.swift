@@ -18,15 +18,19 @@ public final class UnboundResolver: DNSQuerying {
     /// rcodes, on timeout (`configuration.queryTimeout`), on task cancellation, after
     /// `shutdown()`, and, in strict DNSSEC mode, for bogus answers.
     public func query(name: String, type: RecordType) async throws(ResolutionFailure) -> DNSAnswer {
+        try await answer(name: name, type: type).get()
+    }
+
+    /// `query` as a `Result`: the `DNSQuerying` requirement.
+    public func answer(name: String, type: RecordType) async -> Result<DNSAnswer, ResolutionFailure> {
         let query = engine.makeQuery(name: name, type: type)
-        let outcome = await withTaskCancellationHandler {
+        return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 if query.install(continuation) { engine.start(query) }
             }
         } onCancel: {
             engine.fail(query, ResolutionFailure(reason: "cancelled: \(name) \(type.rawValue)"))
         }
-        return try outcome.get()
     }
 
     /// Fails the queries in flight, stops the thread and frees the context. Idempotent.

@@ -1,5 +1,6 @@
 import Foundation
 import KnotHarness
+import Testing
 import MailSRVInterface
 import Varlink
 
@@ -84,10 +85,18 @@ final class DaemonProcess: @unchecked Sendable {
     }
 
     /// Sends SIGTERM and waits for the exit; returns the exit status.
+    /// A daemon that has not exited 20 s after the signal is killed and the test fails.
     @discardableResult
     func stop(signal: Int32 = SIGTERM) async -> Int32 {
         if process.isRunning { kill(process.processIdentifier, signal) }
-        while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while process.isRunning {
+            if ContinuousClock.now > deadline {
+                Issue.record("mailsrvd did not stop within 20 s of signal \(signal); log:\n\(log)")
+                kill(process.processIdentifier, SIGKILL)
+            }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
         return process.terminationStatus
     }
 

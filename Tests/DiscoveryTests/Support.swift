@@ -18,9 +18,9 @@ final class CountingResolver: DNSQuerying {
 
     init(_ base: UnboundResolver) { self.base = base }
 
-    func query(name: String, type: RecordType) async throws(ResolutionFailure) -> DNSAnswer {
+    func answer(name: String, type: RecordType) async -> Result<DNSAnswer, ResolutionFailure> {
         asked.withLock { $0[CacheKey(name: name, type: type), default: 0] += 1 }
-        return try await base.query(name: name, type: type)
+        return await base.answer(name: name, type: type)
     }
 
     func count(_ name: String, _ type: RecordType) -> Int { asked.withLock { $0[CacheKey(name: name, type: type)] ?? 0 } }
