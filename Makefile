@@ -47,6 +47,30 @@ clean:
 	rm -rf .build
 
 # ---------------------------------------------------------------------------------------
+# make bench        release build in .build-bench, then bench/run.sh: its own Knot, mailsrvd
+#                   and the anchors (NUL-echo floor, unbound + dnsperf, kdig chain); writes
+#                   the tables into BENCHMARKS.md (~5 min, needs root for the netns).
+# make bench-smoke  every step for ~10 s with the debug build (CI); prints the tables only.
+BENCH_PACKAGES = unbound dnsperf iproute2 knot knot-dnsutils python3
+BENCH_BUILD    = $(SWIFT) build -c release --scratch-path .build-bench
+SMOKE_BUILD   ?= $(SWIFT) build
+
+.PHONY: bench bench-smoke bench-deps
+
+bench-deps: deps
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(BENCH_PACKAGES)"
+
+bench: bench-deps
+	$(BENCH_BUILD) --product mailsrvd
+	$(BENCH_BUILD) --product mailsrvbench
+	bench/run.sh "$$($(BENCH_BUILD) --show-bin-path)" BENCHMARKS.md
+
+bench-smoke: bench-deps
+	$(SMOKE_BUILD) --product mailsrvd
+	$(SMOKE_BUILD) --product mailsrvbench
+	bench/run.sh --smoke "$$($(SMOKE_BUILD) --show-bin-path)" "$${TMPDIR:-/tmp}/mailsrvd-bench-smoke.md"
+
+# ---------------------------------------------------------------------------------------
 # make install / make uninstall (PREFIX, DESTDIR honoured)
 #
 #   $(PREFIX)/bin/mailsrvd, mailsrvctl    release build, Swift runtime linked statically
@@ -120,3 +144,33 @@ uninstall:
 	rm -rf "$(DESTDIR)$(DOCDIR)"
 	rmdir "$(DESTDIR)$(PREFIX)/share/varlink" 2>/dev/null || true
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
+
+# ---------------------------------------------------------------------------------------
+# Reliability (RELIABILITY.md): libFuzzer targets and the load / hostile-clients soak.
+#
+#   make fuzz          build fuzz/ (.build-fuzz, ASan + libFuzzer), run each target FUZZ_SECONDS (600)
+#   make fuzz-smoke    the same, 30 s per target (CI)
+#   make soak          mailsrvsoak: 1,000 connections + hostile clients, SOAK_SECONDS (120), then kill -9
+#   make soak-smoke    the same, 20 s (CI)
+FUZZ_SECONDS ?= 600
+SOAK_SECONDS ?= 120
+SOAK_CONNECTIONS ?= 1000
+
+.PHONY: fuzz fuzz-smoke fuzz-build soak soak-smoke
+
+fuzz-build: deps
+	sh fuzz/build.sh
+
+fuzz: fuzz-build
+	sh fuzz/run.sh $(FUZZ_SECONDS)
+
+fuzz-smoke: fuzz-build
+	sh fuzz/run.sh 30
+
+soak: deps
+	$(SWIFT) build --product mailsrvd
+	$(SWIFT) build --product mailsrvsoak
+	ulimit -n $$(ulimit -Hn); "$$($(SWIFT) build --show-bin-path)/mailsrvsoak" --seconds $(SOAK_SECONDS) --connections $(SOAK_CONNECTIONS)
+
+soak-smoke:
+	$(MAKE) soak SOAK_SECONDS=20

@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "MailDiscovery", targets: ["MailDiscovery"]),
         .executable(name: "mailsrvd", targets: ["mailsrvd"]),
         .executable(name: "mailsrvctl", targets: ["mailsrvctl"]),
+        .executable(name: "mailsrvbench", targets: ["mailsrvbench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -53,6 +54,13 @@ let package = Package(
             "Varlink", "MailSRVInterface",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+
+        // The load generator and NUL-echo floor of `make bench` (bench/run.sh); no dependencies.
+        .executableTarget(name: "mailsrvbench"),
+
+        // Load and hostile clients against the real daemon (make soak, RELIABILITY.md).
+        .executableTarget(name: "mailsrvsoak", dependencies: ["Varlink", "MailSRVInterface", "KnotHarness"],
+                          swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // Test support: a real Knot DNS server on a free loopback port.
         .target(name: "KnotHarness", path: "Tests/KnotHarness", resources: [.copy("Zones")]),

@@ -81,6 +81,33 @@ public final class CachingResolver: Sendable {
         }
     }
 
+    /// The answers to several questions at once: under one lock when all are fresh (the
+    /// path of every repeated lookup: no task, no suspension), else each in parallel.
+    public func results(for keys: [CacheKey]) async -> [CacheKey: Result<ResolvedAnswer, ResolutionFailure>] {
+        if let fresh = freshAnswers(keys) { return fresh }
+        return await withTaskGroup(of: (CacheKey, Result<ResolvedAnswer, ResolutionFailure>).self) { group in
+            for key in keys {
+                group.addTask { (key, await self.result(for: key)) }
+            }
+            return await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+        }
+    }
+
+    /// Every answer of `keys` if all are fresh, counted as hits; nil (nothing counted) if not.
+    private func freshAnswers(_ keys: [CacheKey]) -> [CacheKey: Result<ResolvedAnswer, ResolutionFailure>]? {
+        let now = time.now()
+        return state.withLock { state in
+            var answers: [CacheKey: Result<ResolvedAnswer, ResolutionFailure>] = [:]
+            answers.reserveCapacity(keys.count)
+            for key in keys {
+                guard case .fresh(let entry) = state.cache.lookup(key, now: now) else { return nil }
+                answers[key] = .success(ResolvedAnswer(answer: entry.answer, ttl: entry.secondsLeft(at: now), source: .cache))
+            }
+            state.counters.hits += keys.count
+            return answers
+        }
+    }
+
     /// The running upstream query for `key`, or a new one. Its result is cached by the task
     /// itself, so a caller that goes away does not lose it for the others.
     private func sharedQuery(for key: CacheKey, in state: inout State) -> Task<Result<DNSAnswer, ResolutionFailure>, Never> {

@@ -72,21 +72,15 @@ public final class Discovery: Sendable {
                             source: source, verifyNames: certificateNames(domain: domain, endpoints: candidates))
     }
 
-    /// The SRV answers of `services`, queried in parallel. Any failure fails the lookup:
-    /// ordering on a partial answer could silently prefer a weaker service.
+    /// The SRV answers of `services`, all at once. Any failure fails the lookup: ordering
+    /// on a partial answer could silently prefer a weaker service.
     private func resolveServices(_ services: [MailService], domain: String)
         async throws(DiscoveryError) -> ServiceAnswers {
-        let results = await withTaskGroup(of: (MailService, Result<ResolvedAnswer, ResolutionFailure>).self) { group in
-            for service in services {
-                group.addTask { [resolver] in
-                    (service, await resolver.result(for: CacheKey(name: service.srvName(at: domain), type: .srv)))
-                }
-            }
-            return await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
-        }
+        let keys = services.map { CacheKey(name: $0.srvName(at: domain), type: .srv) }
+        let results = await resolver.results(for: keys)
         var answers: [MailService: ResolvedAnswer] = [:]
-        for (service, result) in results {
-            switch result {
+        for (service, key) in zip(services, keys) {
+            switch results[key]! {
             case .success(let answer): answers[service] = answer
             case .failure(let failure): throw .resolutionFailed(domain: domain, reason: failure.reason)
             }
@@ -94,23 +88,13 @@ public final class Discovery: Sendable {
         return ServiceAnswers(answers: answers)
     }
 
-    /// AAAA and A of every target, all in parallel. A target whose address query failed
-    /// is treated as having no address; if every query failed, the lookup fails.
+    /// AAAA and A of every target, all at once. A target whose address query failed is
+    /// treated as having no address; if every query failed, the lookup fails.
     private func resolveAddresses(of hosts: Set<String>, domain: String) async throws(DiscoveryError) -> TargetAddresses {
-        let results = await withTaskGroup(of: (CacheKey, Result<ResolvedAnswer, ResolutionFailure>).self) { group in
-            for host in hosts {
-                for type in [RecordType.aaaa, .a] {
-                    group.addTask { [resolver] in
-                        let key = CacheKey(name: host, type: type)
-                        return (key, await resolver.result(for: key))
-                    }
-                }
-            }
-            return await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
-        }
+        let keys = hosts.flatMap { [CacheKey(name: $0, type: .aaaa), CacheKey(name: $0, type: .a)] }
         var answers: [CacheKey: ResolvedAnswer] = [:]
         var lastFailure: ResolutionFailure?
-        for (key, result) in results {
+        for (key, result) in await resolver.results(for: keys) {
             switch result {
             case .success(let answer): answers[key] = answer
             case .failure(let failure): lastFailure = failure

@@ -15,6 +15,8 @@ import NIOCore
 /// - At most `maxInFlight` calls are unfinished at a time (queued, running, or answered
 ///   but waiting for an earlier reply); beyond that the handler stops reading from the
 ///   socket until one is written, so a pipelining peer cannot make it buffer without bound.
+///   Nor does it read while the channel is not writable: a peer that never reads its
+///   replies cannot make them pile up in memory.
 /// - A JSON object that is not a valid call gets `InvalidParameter` naming the member
 ///   (`method`, `parameters`, `oneway`, `more`), and the connection goes on.
 /// - A message that is not a JSON object, or is larger than the decoder's limit, gets
@@ -96,11 +98,18 @@ public final class VarlinkConnectionHandler: ChannelDuplexHandler {
     }
 
     public func read(context: ChannelHandlerContext) {
-        if self.closing || self.unfinished >= self.maxInFlight {
+        if self.closing || self.unfinished >= self.maxInFlight || !context.channel.isWritable {
             self.readHeld = true
         } else {
             context.read()
         }
+    }
+
+    /// Replies the peer does not read pile up in the channel's outbound buffer: while it is
+    /// over its high water mark, no further calls are read (`read` holds back).
+    public func channelWritabilityChanged(context: ChannelHandlerContext) {
+        self.writeReady(context: context)
+        context.fireChannelWritabilityChanged()
     }
 
     public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -202,7 +211,7 @@ public final class VarlinkConnectionHandler: ChannelDuplexHandler {
             if self.unfinished == 0 {
                 context.close(promise: nil)
             }
-        } else if self.readHeld, self.unfinished < self.maxInFlight {
+        } else if self.readHeld, self.unfinished < self.maxInFlight, context.channel.isWritable {
             self.readHeld = false
             context.read()
         }

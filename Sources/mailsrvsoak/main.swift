@@ -1,0 +1,523 @@
+// mailsrvsoak — load and hostile clients against the real mailsrvd, on loopback only,
+// bounded in time. See RELIABILITY.md. Run as root (it uses setpriv for a second uid):
+//
+//     .build/debug/mailsrvsoak [--seconds 60] [--connections 1000]
+//
+// Starts a Knot DNS server (KnotHarness) and mailsrvd (the binary next to this one) in a
+// temporary directory, then:
+//   phase 1  `connections` well-behaved connections of uid 0, each doing Lookups in a loop,
+//            while hostile clients run: one sends garbage (random bytes, bad JSON, NULs)
+//            on connection after connection; one sends well-formed Lookups one byte every
+//            50 ms; one opens connections until refused (uid 0 then sits at its limit)
+//            and holds them; one pipelines Lookups and never reads a reply. While uid 0
+//            is at its limit, uid 65534 (setpriv) must still be served.
+//   phase 2  kill -9 of the daemon in the middle of a flood, restart on the same
+//            directories: clients reconnect; the pin taken before is restored.
+// Prints the figures; exits 1 when a well-formed call failed, fds were not released,
+// RSS grew past its bound, or the other uid was not served.
+import Foundation
+import KnotHarness
+import MailSRVInterface
+import Synchronization
+import Varlink
+
+setvbuf(stdout, nil, _IOLBF, 0)
+signal(SIGPIPE, SIG_IGN)
+
+// MARK: Arguments
+
+var seconds = 60.0
+var connections = 1000
+var probeSocket: String?
+do {
+    var arguments = CommandLine.arguments.dropFirst()
+    while let argument = arguments.popFirst() {
+        switch argument {
+        case "--seconds": seconds = Double(arguments.popFirst() ?? "") ?? seconds
+        case "--connections": connections = Int(arguments.popFirst() ?? "") ?? connections
+        case "--probe": probeSocket = arguments.popFirst()   // internal: one Lookup, as whoever runs it
+        default:
+            FileHandle.standardError.write(Data("usage: mailsrvsoak [--seconds N] [--connections N]\n".utf8))
+            exit(2)
+        }
+    }
+}
+
+let lookup = DiscoveryInterface.Method.lookup.qualifiedName
+let emails: [(email: String, want: String, domain: String)] = [
+    ("soak@example.net", "retrieval", "example.net"), ("soak@example.net", "submission", "example.net"),
+    ("soak@regional.example.net", "imaps", "regional.example.net"), ("soak@nopop.example.net", "retrieval", "nopop.example.net"),
+    ("soak@bücher.example.net", "imaps", "xn--bcher-kva.example.net"), ("soak@live.example.net", "imaps", "live.example.net"),
+]
+
+/// One Lookup checked in full: no error, the right domain, at least one candidate.
+func wellFormedLookup(_ client: VarlinkClient, _ index: Int) -> String? {
+    let (email, want, domain) = emails[index % emails.count]
+    do {
+        let reply = try client.call(lookup, ["email": .string(email), "want": .string(want)])
+        if let error = reply.error { return "\(error) \(reply.parameters)" }
+        guard reply["domain"]?.stringValue == domain, let candidates = reply["candidates"]?.arrayValue,
+              !candidates.isEmpty else { return "unexpected reply \(reply)" }
+        return nil
+    } catch {
+        return "\(error)"
+    }
+}
+
+if let socket = probeSocket {
+    guard let client = try? VarlinkClient.connect(to: socket, timeout: .seconds(10)) else { print("connect failed"); exit(1) }
+    if let failure = wellFormedLookup(client, 0) { print(failure); exit(1) }
+    print("served uid \(getuid())")
+    exit(0)
+}
+
+extension VarlinkReply {
+    subscript(_ name: String) -> JSONValue? { parameters[name] }
+}
+
+// MARK: The daemon
+
+var limit = rlimit()
+getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+limit.rlim_cur = limit.rlim_max
+setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+guard limit.rlim_cur >= rlim_t(connections + 600) else {
+    print("RLIMIT_NOFILE \(limit.rlim_cur) is too low for \(connections) connections; raise the hard limit")
+    exit(2)
+}
+
+let binaries = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mailsrvsoak-\(getpid())")
+try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true,
+                                        attributes: [.posixPermissions: 0o755])
+let socketPath = directory.appendingPathComponent("run/\(SocketLocation.fileName)").path
+let perUserLimit = connections + 64
+let config = """
+    [Discovery]
+    MaxConnectionsPerUser=\(perUserLimit)
+    MaxCallsPerUser=\(connections * 2)
+    IdleTimeout=10s
+    SaveInterval=1s
+    QueryTimeout=2s
+
+    """
+try config.write(to: directory.appendingPathComponent("mailsrvd.conf"), atomically: true, encoding: .utf8)
+
+let knot = try await KnotServer.start(signing: false)
+
+final class Daemon: @unchecked Sendable {
+    let process = Process()
+    init() throws {
+        process.executableURL = binaries.appendingPathComponent("mailsrvd")
+        process.arguments = ["--socket", socketPath, "--log-level", "notice", "--config",
+                             directory.appendingPathComponent("mailsrvd.conf").path,
+                             "--state-directory", directory.appendingPathComponent("state").path,
+                             "--cache-directory", directory.appendingPathComponent("cache").path,
+                             "--dns-server", knot.forwarder]
+        let log = directory.appendingPathComponent("mailsrvd.log")
+        if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
+        let handle = try FileHandle(forWritingTo: log)
+        handle.seekToEndOfFile()
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        let deadline = Date() + 20
+        while Date() < deadline {
+            if let client = try? VarlinkClient.connect(to: socketPath, timeout: .seconds(2)) { client.close(); return }
+            guard process.isRunning else { break }
+            usleep(20_000)
+        }
+        throw SoakError("mailsrvd did not start; see \(log.path)")
+    }
+    var pid: Int32 { process.processIdentifier }
+    var rssKiB: Int { Sample(pid: pid).rssKiB }
+    var fds: Int { Sample(pid: pid).fds }
+
+    struct Sample {
+        var pid: Int32
+        var rssKiB: Int {
+            let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+            let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+            return Int(line.split(separator: " ").dropFirst().first ?? "") ?? -1
+        }
+        var fds: Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1 }
+    }
+}
+
+struct SoakError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+var problems: [String] = []
+func check(_ ok: Bool, _ what: String) {
+    print(ok ? "  ok    \(what)" : "  FAIL  \(what)")
+    if !ok { problems.append(what) }
+}
+
+// MARK: Raw sockets for the hostile clients
+
+@Sendable func rawConnect(_ path: String) -> Int32? {
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    guard fd >= 0 else { return nil }
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+    let ok = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
+    if ok != 0 { close(fd); return nil }
+    return fd
+}
+
+@Sendable func sendAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+    var sent = 0
+    while sent < bytes.count {
+        let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else { return false }
+        sent += n
+    }
+    return true
+}
+
+/// Reads until the peer closes or `timeout` passes; returns (bytes read, closed by peer).
+@Sendable func drain(_ fd: Int32, timeout: Double) -> (Int, Bool) {
+    let deadline = Date() + timeout
+    var total = 0
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while Date() < deadline {
+        var events = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&events, 1, 100) >= 0 else { continue }
+        if events.revents == 0 { continue }
+        let n = recv(fd, &buffer, buffer.count, 0)
+        if n > 0 { total += n } else if n == 0 || errno != EINTR { return (total, true) }
+    }
+    return (total, false)
+}
+
+@Sendable func call(_ name: String) -> [UInt8] {
+    Array(#"{"method":"\#(lookup)","parameters":{"email":"\#(name)@example.net","want":"imaps"}}"#.utf8) + [0]
+}
+
+// MARK: Phase 1
+
+final class Counters: Sendable {
+    struct State {
+        var calls = 0, failures: [String] = [], maxLatency = 0.0
+        var garbageConnections = 0, garbageClosedByDaemon = 0
+        var slowCalls = 0, slowFailures: [String] = []
+        var opened = 0, refused = false
+        var neverReaderBytesSent = 0, neverReaderCalls = 0
+        var connected = 0
+    }
+    let state = Mutex(State())
+    let stop = Atomic<Bool>(false)
+}
+
+var daemon = try Daemon()
+// Warm up the cache (and the daemon's allocator) before the baseline.
+do {
+    let client = try VarlinkClient.connect(to: socketPath, timeout: .seconds(10))
+    for index in 0..<emails.count * 3 { _ = wellFormedLookup(client, index) }
+    client.close()
+}
+usleep(500_000)
+let rssBefore = daemon.rssKiB, fdsBefore = daemon.fds
+print("mailsrvsoak: \(connections) connections, \(Int(seconds)) s, pid \(daemon.pid), knot \(knot.forwarder)")
+print("phase 1: flood with hostile clients")
+print("  before: RSS \(rssBefore) KiB, \(fdsBefore) fds")
+
+let counters = Counters()
+// Peak RSS and fds of the daemon, sampled every 200 ms during phase 1.
+let peaks = Mutex((0, 0))
+let sampledPID = daemon.pid
+let sampler = Thread {
+    let sample = Daemon.Sample(pid: sampledPID)
+    while !counters.stop.load(ordering: .relaxed) {
+        let (rss, fds) = (sample.rssKiB, sample.fds)
+        peaks.withLock { $0 = (max($0.0, rss), max($0.1, fds)) }
+        usleep(200_000)
+    }
+}
+sampler.start()
+let start = Date()
+var threads: [Thread] = []
+func spawn(_ body: @escaping @Sendable () -> Void) {
+    let thread = Thread { body() }
+    thread.stackSize = 256 * 1024
+    thread.start()
+}
+let running = Atomic<Int>(0)
+
+for index in 0..<connections {
+    running.add(1, ordering: .relaxed)
+    spawn {
+        defer { running.subtract(1, ordering: .relaxed) }
+        guard let client = try? VarlinkClient.connect(to: socketPath, timeout: .seconds(60)) else {
+            counters.state.withLock { $0.failures.append("connect \(index) failed") }
+            return
+        }
+        counters.state.withLock { $0.connected += 1 }
+        var round = index
+        while !counters.stop.load(ordering: .relaxed) {
+            let began = Date()
+            let failure = wellFormedLookup(client, round)
+            let latency = Date().timeIntervalSince(began)
+            counters.state.withLock { state in
+                state.calls += 1
+                state.maxLatency = max(state.maxLatency, latency)
+                if let failure, state.failures.count < 20 { state.failures.append(failure) }
+                else if failure != nil { state.failures.append("") }
+            }
+            if failure != nil { break }
+            round += 1
+            usleep(UInt32.random(in: 200_000...1_000_000))   // about 1,700 Lookups/s from 1,000 clients
+        }
+        client.close()
+    }
+}
+while counters.state.withLock({ $0.connected + $0.failures.count }) < connections, Date() < start + 120 {
+    usleep(50_000)
+}
+let floodDeadline = Date() + seconds
+print("  \(counters.state.withLock { $0.connected }) well-behaved connections open after \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
+
+// Garbage: random bytes, broken JSON, NULs, on one connection after another.
+running.add(1, ordering: .relaxed)
+spawn {
+    defer { running.subtract(1, ordering: .relaxed) }
+    let shapes: [[UInt8]] = [Array("{\"method\":".utf8) + [0], Array("[1,2]\0".utf8), [0xFF, 0xFE, 0, 0, 0x7B],
+                             Array(repeating: 0x7B, count: 70_000), Array("{\"method\":\"x\"}\0\u{1}\u{2}garbage\0".utf8)]
+    var round = 0
+    while !counters.stop.load(ordering: .relaxed) {
+        guard let fd = rawConnect(socketPath) else { usleep(10_000); continue }
+        var bytes = round % 2 == 0 ? shapes[round / 2 % shapes.count] : (0..<Int.random(in: 1...4096)).map { _ in UInt8.random(in: 0...255) }
+        if round % 3 == 0 { bytes.append(0) }
+        _ = sendAll(fd, bytes)
+        let (_, closed) = drain(fd, timeout: 12)   // the partial-message timeout is 10 s
+        close(fd)
+        counters.state.withLock {
+            $0.garbageConnections += 1
+            if closed { $0.garbageClosedByDaemon += 1 }
+        }
+        round += 1
+    }
+}
+
+// Slow: well-formed Lookups, one byte every 50 ms.
+running.add(1, ordering: .relaxed)
+spawn {
+    defer { running.subtract(1, ordering: .relaxed) }
+    guard let fd = rawConnect(socketPath) else { return }
+    defer { close(fd) }
+    while !counters.stop.load(ordering: .relaxed) {
+        for byte in call("slow") {
+            guard sendAll(fd, [byte]) else { break }
+            usleep(50_000)
+        }
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let deadline = Date() + 10
+        while !received.contains(0), Date() < deadline {
+            var events = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            if poll(&events, 1, 100) > 0 {
+                let n = recv(fd, &buffer, buffer.count, 0)
+                if n <= 0 { break }
+                received += buffer[..<n]
+            }
+        }
+        let message = received.split(separator: 0).first.map { Array($0) } ?? []
+        let reply = try? VarlinkReply(message: message)
+        counters.state.withLock { state in
+            state.slowCalls += 1
+            if reply == nil || reply?.error != nil {
+                state.slowFailures.append(String(decoding: message, as: UTF8.self))
+            }
+        }
+        if reply == nil { break }
+    }
+}
+
+// Never reads: pipelines Lookups and never reads a reply.
+running.add(1, ordering: .relaxed)
+spawn {
+    defer { running.subtract(1, ordering: .relaxed) }
+    guard let fd = rawConnect(socketPath) else { return }
+    defer { close(fd) }
+    var small: Int32 = 4096
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+    let message = call("neverreads")
+    var batch: [UInt8] = []
+    for _ in 0..<64 { batch += message }
+    let flags = fcntl(fd, F_GETFL)
+    _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+    var offset = 0
+    while !counters.stop.load(ordering: .relaxed) {
+        let n = batch.withUnsafeBytes { send(fd, $0.baseAddress! + offset, batch.count - offset, Int32(MSG_NOSIGNAL)) }
+        if n > 0 {
+            offset = (offset + n) % batch.count
+            counters.state.withLock { $0.neverReaderBytesSent += n; $0.neverReaderCalls = $0.neverReaderBytesSent / message.count }
+        } else if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+            var events = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            _ = poll(&events, 1, 200)
+        } else {
+            break
+        }
+    }
+}
+
+// Opens connections until one is refused, and holds them; then uid 65534 must be served.
+let opener = Thread {
+    var held: [Int32] = []
+    while !counters.stop.load(ordering: .relaxed), held.count < perUserLimit + 100 {
+        guard let fd = rawConnect(socketPath) else { break }
+        // A refused connection is accepted and closed at once: a call on it gets no reply.
+        _ = sendAll(fd, Array(#"{"method":"io.mailsrvd.Discovery.Stats"}"#.utf8) + [0])
+        // Answered (bytes) or refused (end of stream); under load a reply may take seconds.
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var events = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&events, 1, 60_000) > 0 else { close(fd); break }
+        if recv(fd, &buffer, buffer.count, 0) <= 0 {
+            close(fd)
+            counters.state.withLock { $0.refused = true }
+            break
+        }
+        held.append(fd)
+        counters.state.withLock { $0.opened = held.count }
+    }
+    while !counters.stop.load(ordering: .relaxed) { usleep(50_000) }
+    for fd in held { close(fd) }
+}
+opener.stackSize = 256 * 1024
+opener.start()
+
+while !counters.state.withLock({ $0.refused }), Date() < floodDeadline { usleep(50_000) }
+var probeOutput = ""
+var probeServed = false
+if counters.state.withLock({ $0.refused }) {
+    // socat as uid 65534: this binary may sit where that uid cannot execute it.
+    let probe = Process()
+    probe.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+    probe.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups",
+                       "/usr/bin/socat", "-t", "10", "-", "UNIX-CONNECT:\(socketPath)"]
+    let pipe = Pipe(), input = Pipe()
+    probe.standardOutput = pipe
+    probe.standardInput = input
+    try probe.run()
+    input.fileHandleForWriting.write(Data(call("probe")))
+    try input.fileHandleForWriting.close()
+    let output = pipe.fileHandleForReading.readDataToEndOfFile()
+    probe.waitUntilExit()
+    let message = output.split(separator: 0).first.map { Array($0) } ?? []
+    let reply = try? VarlinkReply(message: message)
+    probeOutput = String(decoding: message, as: UTF8.self).prefix(120).description
+    probeServed = probe.terminationStatus == 0 && reply != nil && reply?.error == nil
+        && reply?["domain"]?.stringValue == "example.net"
+}
+
+while Date() < floodDeadline { usleep(100_000) }
+let (rssPeak, fdsPeak) = peaks.withLock { $0 }
+counters.stop.store(true, ordering: .relaxed)
+while running.load(ordering: .relaxed) > 0 { usleep(50_000) }
+// Every client closed: the daemon must give back its fds and memory.
+var fdsAfter = daemon.fds
+let settle = Date() + 15
+while fdsAfter > fdsBefore, Date() < settle {
+    usleep(100_000)
+    fdsAfter = daemon.fds
+}
+usleep(1_000_000)
+fdsAfter = daemon.fds
+let rssAfter = daemon.rssKiB
+let result = counters.state.withLock { $0 }
+let failed = result.failures.count
+print("  well-behaved Lookups: \(result.calls) calls, \(failed) failed, max latency \(String(format: "%.3f", result.maxLatency)) s")
+for failure in result.failures.prefix(5) where !failure.isEmpty { print("    failure: \(failure)") }
+print("  garbage: \(result.garbageConnections) connections, \(result.garbageClosedByDaemon) closed by the daemon")
+print("  slow (1 byte / 50 ms): \(result.slowCalls) calls, \(result.slowFailures.count) failed")
+print("  opener: \(result.opened) connections held (limit \(perUserLimit) per uid, \(result.connected) well-behaved + hostile), refused after: \(result.refused)")
+print("  never-reader: \(result.neverReaderBytesSent) bytes (\(result.neverReaderCalls) calls) taken by the daemon without reading a reply")
+print("  uid 65534 while uid 0 at its limit: \(probeServed ? "served" : "NOT served") (\(probeOutput))")
+print("  RSS KiB before \(rssBefore), peak \(rssPeak), after \(rssAfter); fds before \(fdsBefore), peak \(fdsPeak), after \(fdsAfter)")
+check(failed == 0, "no well-formed Lookup failed")
+check(result.slowFailures.isEmpty && result.slowCalls > 0, "the slow client's Lookups were answered")
+check(result.refused, "the opener was refused at the per-uid limit")
+check(probeServed, "another uid is served while uid 0 is at its limit")
+check(fdsAfter <= fdsBefore + 2, "fds released (\(fdsBefore) → \(fdsAfter))")
+check(result.garbageClosedByDaemon == result.garbageConnections, "every garbage connection was closed by the daemon")
+check(rssPeak - rssBefore < 512 * 1024, "peak RSS growth under 512 MiB (\((rssPeak - rssBefore) / 1024) MiB)")
+check(result.neverReaderBytesSent < 16 * 1024 * 1024, "the daemon stops reading from a client that never reads (\(result.neverReaderBytesSent / 1024) KiB taken)")
+
+// MARK: Phase 2: kill -9 during a flood
+
+print("phase 2: kill -9 during a flood, restart")
+let holder = try VarlinkClient.connect(to: socketPath, timeout: .seconds(10))
+let pinned = try holder.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "pin@example.net", "want": "imaps"])
+check(pinned.error == nil, "a pin was acquired")
+let phase2 = Counters()
+let phase2Clients = min(100, connections)
+let restartedAt = Mutex<Date?>(nil)
+let reconnectedAfter = Mutex<[Int: Date]>([:])
+for index in 0..<phase2Clients {
+    running.add(1, ordering: .relaxed)
+    spawn {
+        defer { running.subtract(1, ordering: .relaxed) }
+        var client: VarlinkClient?
+        var round = index
+        while !phase2.stop.load(ordering: .relaxed) {
+            if client == nil { client = try? VarlinkClient.connect(to: socketPath, timeout: .seconds(10)) }
+            guard let connected = client else { usleep(20_000); continue }
+            let (email, want, _) = emails[round % emails.count]
+            do {
+                let reply = try connected.call(lookup, ["email": .string(email), "want": .string(want)])
+                phase2.state.withLock { state in
+                    state.calls += 1
+                    if let error = reply.error { state.failures.append(error) }
+                }
+                if let restarted = restartedAt.withLock({ $0 }), Date() > restarted {
+                    reconnectedAfter.withLock { if $0[index] == nil { $0[index] = Date() } }
+                }
+            } catch {
+                connected.close()
+                client = nil   // the daemon went away: reconnect
+            }
+            round += 1
+            usleep(10_000)
+        }
+        client?.close()
+    }
+}
+usleep(1_500_000)   // a periodic save (SaveInterval=1s) under load
+kill(daemon.pid, SIGKILL)
+daemon.process.waitUntilExit()
+let killedAt = Date()
+daemon = try Daemon()
+restartedAt.withLock { $0 = Date() }
+let restartTime = Date().timeIntervalSince(killedAt)
+let reconnectDeadline = Date() + 20
+while reconnectedAfter.withLock({ $0.count }) < phase2Clients, Date() < reconnectDeadline { usleep(50_000) }
+let allBack = Date().timeIntervalSince(killedAt)
+phase2.stop.store(true, ordering: .relaxed)
+while running.load(ordering: .relaxed) > 0 { usleep(50_000) }
+let after = try VarlinkClient.connect(to: socketPath, timeout: .seconds(10))
+    .call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "other@example.net", "want": "imaps"])
+let phase2Result = phase2.state.withLock { $0 }
+print("  restarted in \(String(format: "%.2f", restartTime)) s; \(reconnectedAfter.withLock { $0.count }) of \(phase2Clients) clients served again \(String(format: "%.2f", allBack)) s after the kill")
+print("  \(phase2Result.calls) calls answered, \(phase2Result.failures.count) error replies")
+check(reconnectedAfter.withLock { $0.count } == phase2Clients, "every client reconnected and was served")
+check(phase2Result.failures.isEmpty, "no answered call was an error")
+check(after["reused"] == true && after["endpoint"] == pinned["endpoint"] && after["address"] == pinned["address"],
+      "the pin was restored after kill -9")
+
+kill(daemon.pid, SIGTERM)
+daemon.process.waitUntilExit()
+await knot.stop()
+if problems.isEmpty {
+    try? FileManager.default.removeItem(at: directory)
+    print("mailsrvsoak: passed")
+    exit(0)
+} else {
+    print("mailsrvsoak: FAILED (\(problems.count)); daemon log in \(directory.path)/mailsrvd.log")
+    exit(1)
+}
