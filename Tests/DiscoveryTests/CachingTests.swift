@@ -10,7 +10,7 @@ import Testing
         let rig = try Rig(try await SharedKnot.server(), time: time)
         let first = try await rig.resolver.resolve(name: "_submission._tcp.example.net", type: .srv)
         #expect(first.source == .dns)
-        #expect((299...300).contains(first.ttl))
+        #expect((295...300).contains(first.ttl))
         time.advance(by: TimeInterval(first.ttl) - 1)
         let cached = try await rig.resolver.resolve(name: "_submission._tcp.example.net", type: .srv)
         #expect(cached.source == .cache && cached.ttl == 1)
@@ -26,19 +26,19 @@ import Testing
         let rig = try Rig(try await SharedKnot.server(), time: time)
         let questions = [("_imaps._tcp.nxdomain.example.net", DNSAnswer.Outcome.noDomain),
                          ("_imaps._tcp.nodata.example.net", .noData)]
+        // libunbound may hand the answer over a second or two after Knot's TTL started
+        // (whole seconds, a busy machine): the cache keeps exactly what it was given.
         for (name, outcome) in questions {
             let answer = try await rig.resolver.resolve(name: name, type: .srv)
             #expect(answer.answer.outcome == outcome)
-            #expect((59...60).contains(answer.ttl), "SOA minimum 60")
-        }
-        time.advance(by: 58)
-        for (name, _) in questions {
+            #expect((55...60).contains(answer.ttl), "SOA minimum 60")
+            let ttl = TimeInterval(answer.ttl)
+            time.advance(by: ttl - 1)
             #expect(try await rig.resolver.resolve(name: name, type: .srv).source == .cache)
-        }
-        time.advance(by: 2)
-        for (name, _) in questions {
+            time.advance(by: 1)
             #expect(try await rig.resolver.resolve(name: name, type: .srv).source == .dns)
             #expect(rig.upstream.count(name, .srv) == 2)
+            time.advance(by: -ttl)
         }
     }
 
@@ -86,7 +86,8 @@ import Testing
 
     @Test func aRecordChangedLiveIsSeenOnlyAfterItsTTL() async throws {
         let knot = try await KnotServer.start(signing: false)
-        let rig = try Rig(knot)
+        let time = ManualTime()   // our cache's clock; libunbound's runs for real
+        let rig = try Rig(knot, time: time)
         let before = try await rig.discovery.lookup(email: "a@live.example.net")
         #expect(before.candidates.first?.addresses.contains("127.0.0.41") == true)
         try await knot.change(zone: "example.net", [
@@ -96,6 +97,7 @@ import Testing
         #expect(during.source == .cache)
         #expect(during.candidates.first?.addresses.contains("127.0.0.41") == true)
         try await Task.sleep(for: .milliseconds(3100))
+        time.advance(by: 2)
         let after = try await rig.discovery.lookup(email: "a@live.example.net")
         #expect(after.source == .dns)
         #expect(after.candidates.first?.addresses.contains("127.0.0.42") == true)
@@ -159,7 +161,7 @@ import Testing
         #expect(again.source == .cache)
         #expect(restarted.upstream.total == 0)
         let imap2 = try #require(again.candidates.first { $0.host == "imap2.example.net" })
-        #expect((89...90).contains(imap2.ttl), "120 s A record, 30 s later")
+        #expect((85...90).contains(imap2.ttl), "120 s A record, 30 s later")
         time.advance(by: 30)   // the negative answers (60 s) have expired: only they are asked again
         _ = try await restarted.discovery.lookup(email: "a@example.net")
         #expect(restarted.upstream.count("ghost.example.net", .a) == 1)

@@ -70,24 +70,36 @@ import Testing
         #expect(answered + timedOut == 300)
     }
 
+    /// libunbound gives up on a silent upstream ≈ 0.2 s after asking it; on a busy machine
+    /// the test may act later than that. Such a round says nothing about cancellation or
+    /// shutdown, so it is tried again (up to 10 times) until the query was still pending.
+    static let upstreamGaveUp = "SERVFAIL"
+
     @Test func taskCancellationEndsTheQueryAtOnce() async throws {
-        let hole = try BlackHole()
-        let resolver = try UnboundResolver(configuration: ResolverConfiguration(
-            upstreams: [hole.forwarder], trustAnchorFile: nil, queryTimeout: .seconds(30)))
-        defer { resolver.shutdown() }
-        let task = Task { () async throws(ResolutionFailure) -> DNSAnswer in
-            try await resolver.query(name: "imap1.example.net", type: .a)
-        }
-        #expect(await hole.waitForQuery())
-        let start = ContinuousClock.now
-        task.cancel()
-        let result = await task.result
-        guard case .failure(let error) = result else {
-            Issue.record("cancelled query returned \(result)")
+        var reasons: [String] = []
+        for _ in 0..<10 {
+            let hole = try BlackHole()
+            let resolver = try UnboundResolver(configuration: ResolverConfiguration(
+                upstreams: [hole.forwarder], trustAnchorFile: nil, queryTimeout: .seconds(30)))
+            defer { resolver.shutdown() }
+            let task = Task { () async throws(ResolutionFailure) -> DNSAnswer in
+                try await resolver.query(name: "imap1.example.net", type: .a)
+            }
+            #expect(await hole.waitForQuery())
+            let start = ContinuousClock.now
+            task.cancel()
+            let result = await task.result
+            guard case .failure(let error) = result, let failure = error as? ResolutionFailure else {
+                Issue.record("cancelled query returned \(result)")
+                return
+            }
+            reasons.append(failure.reason)
+            if failure.reason.hasPrefix(Self.upstreamGaveUp) { continue }
+            #expect(failure.reason.hasPrefix("cancelled"))
+            #expect(ContinuousClock.now - start < .seconds(1))
             return
         }
-        #expect((error as? ResolutionFailure)?.reason.hasPrefix("cancelled") == true)
-        #expect(ContinuousClock.now - start < .seconds(1))
+        Issue.record("the upstream gave up before every cancellation: \(reasons)")
     }
 
     @Test func alreadyCancelledTaskFailsWithoutQuerying() async throws {
@@ -105,19 +117,31 @@ import Testing
     }
 
     @Test func shutdownFailsQueriesInFlightAndLaterOnes() async throws {
-        let hole = try BlackHole()
-        let resolver = try UnboundResolver(configuration: ResolverConfiguration(
-            upstreams: [hole.forwarder], trustAnchorFile: nil, queryTimeout: .seconds(30)))
-        let task = Task { () async throws(ResolutionFailure) -> DNSAnswer in
-            try await resolver.query(name: "imap1.example.net", type: .a)
+        var reasons: [String] = []
+        var resolver: UnboundResolver?
+        for _ in 0..<10 {
+            let hole = try BlackHole()
+            let candidate = try UnboundResolver(configuration: ResolverConfiguration(
+                upstreams: [hole.forwarder], trustAnchorFile: nil, queryTimeout: .seconds(30)))
+            let task = Task { () async throws(ResolutionFailure) -> DNSAnswer in
+                try await candidate.query(name: "imap1.example.net", type: .a)
+            }
+            #expect(await hole.waitForQuery())
+            candidate.shutdown()
+            guard case .failure(let error) = await task.result, let failure = error as? ResolutionFailure else {
+                Issue.record("query survived shutdown")
+                return
+            }
+            reasons.append(failure.reason)
+            if failure.reason.hasPrefix(Self.upstreamGaveUp) { continue }
+            #expect(failure.reason == "resolver shut down")
+            resolver = candidate
+            break
         }
-        #expect(await hole.waitForQuery())
-        resolver.shutdown()
-        guard case .failure(let error) = await task.result else {
-            Issue.record("query survived shutdown")
+        guard let resolver else {
+            Issue.record("the upstream gave up before every shutdown: \(reasons)")
             return
         }
-        #expect((error as? ResolutionFailure)?.reason == "resolver shut down")
         let (later, _) = await failure { () async throws(ResolutionFailure) in
             try await resolver.query(name: "imap1.example.net", type: .a)
         }

@@ -81,11 +81,11 @@ final class BlackHole {
     }
 }
 
-/// True if `answer` carries `zoneTTL` as it is in the zone. libunbound's cache clock
-/// counts whole seconds, so an answer stored just before a second boundary and read just
-/// after shows one second less: that is accepted, nothing else.
+/// True if `answer` carries `zoneTTL` as it is in the zone, less the few seconds that may
+/// pass between libunbound storing the answer and the test reading it: libunbound's clock
+/// counts whole seconds, and a busy machine (tests run in parallel) adds some more.
 func hasZoneTTL(_ answer: DNSAnswer, _ zoneTTL: UInt32) -> Bool {
-    answer.ttl == zoneTTL || answer.ttl + 1 == zoneTTL
+    answer.ttl <= zoneTTL && answer.ttl + 5 >= zoneTTL
 }
 
 /// `answer` with the TTL replaced by `zoneTTL` when `hasZoneTTL` holds, for comparing

@@ -27,25 +27,21 @@ import Varlink
 
 struct StubDNS: DNSQuerying {
     func answer(name: String, type: RecordType) async -> Result<DNSAnswer, ResolutionFailure> {
-        .init { () throws(ResolutionFailure) in try answerOrThrow(name: name, type: type) }
-    }
-
-    private func answerOrThrow(name: String, type: RecordType) throws(ResolutionFailure) -> DNSAnswer {
-        if name.contains("fail") { throw ResolutionFailure(reason: "stub failure") }
+        if name.contains("fail") { return .failure(ResolutionFailure(reason: "stub failure")) }
         switch type {
         case .srv:
-            guard name.contains("srv") else { return DNSAnswer(outcome: .noDomain, ttl: 60, dnssec: .insecure) }
-            return DNSAnswer(outcome: .records, services: [
+            guard name.contains("srv") else { return .success(DNSAnswer(outcome: .noDomain, ttl: 60, dnssec: .insecure)) }
+            return .success(DNSAnswer(outcome: .records, services: [
                 SRVRecord(priority: 0, weight: 1, port: 993, target: "a.example.net"),
                 SRVRecord(priority: 0, weight: 3, port: 993, target: "b.example.net"),
                 SRVRecord(priority: 10, weight: 0, port: 143, target: "fail.example.net"),
-            ], ttl: name.contains("zero") ? 0 : 300, dnssec: .insecure)
+            ], ttl: name.contains("zero") ? 0 : 300, dnssec: .insecure))
         case .a:
-            return DNSAnswer(outcome: .records, addresses: ["192.0.2.1", "192.0.2.2"], ttl: 300, dnssec: .insecure)
+            return .success(DNSAnswer(outcome: .records, addresses: ["192.0.2.1", "192.0.2.2"], ttl: 300, dnssec: .insecure))
         case .aaaa:
-            return name.hasPrefix("a.")
+            return .success(name.hasPrefix("a.")
                 ? DNSAnswer(outcome: .records, addresses: ["2001:db8::1"], ttl: 300, dnssec: .insecure)
-                : DNSAnswer(outcome: .noData, ttl: 60, dnssec: .insecure)
+                : DNSAnswer(outcome: .noData, ttl: 60, dnssec: .insecure))
         }
     }
 }
@@ -69,7 +65,7 @@ func runConnection(_ input: [UInt8]) async throws -> [UInt8] {
         try channel.pipeline.syncOperations.addVarlinkServerHandlers(
             service: service, info: Daemon.info, connection: connection)
     }
-    try await channel.connect(to: try SocketAddress(unixDomainSocketPath: "/fuzz")).get()
+    try await channel.connect(to: try SocketAddress(ipAddress: "127.0.0.1", port: 1)).get()
     if !input.isEmpty {
         try await channel.writeInbound(channel.allocator.buffer(bytes: input))
     }
@@ -79,6 +75,7 @@ func runConnection(_ input: [UInt8]) async throws -> [UInt8] {
     while let buffer = try await channel.readOutbound(as: ByteBuffer.self) {
         output += buffer.readableBytesView
     }
+    _ = try? await channel.finish(acceptAlreadyClosed: true)
     return output
 }
 
