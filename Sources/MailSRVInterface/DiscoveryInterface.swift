@@ -3,8 +3,8 @@
 public enum DiscoveryInterface {
     public static let name = "io.mailsrvd.Discovery"
 
-    /// Method names, fully qualified.
-    public enum Method: String, CaseIterable, Sendable {
+    /// Method names.
+    public enum Method: String, CaseIterable, Sendable, MemberName {
         case lookup = "Lookup"
         case acquire = "Acquire"
         case report = "Report"
@@ -12,19 +12,10 @@ public enum DiscoveryInterface {
         case listLeases = "ListLeases"
         case flush = "Flush"
         case stats = "Stats"
-
-        public var qualifiedName: String { "\(DiscoveryInterface.name).\(rawValue)" }
-
-        /// The method of a fully qualified name of this interface.
-        public init?(qualifiedName: String) {
-            let prefix = DiscoveryInterface.name + "."
-            guard qualifiedName.hasPrefix(prefix) else { return nil }
-            self.init(rawValue: String(qualifiedName.dropFirst(prefix.count)))
-        }
     }
 
-    /// Error names, fully qualified.
-    public enum Error: String, CaseIterable, Sendable {
+    /// Error names.
+    public enum Error: String, CaseIterable, Sendable, MemberName {
         case invalidAddress = "InvalidAddress"
         case noService = "NoService"
         case resolutionFailed = "ResolutionFailed"
@@ -32,13 +23,21 @@ public enum DiscoveryInterface {
         case noSuchLease = "NoSuchLease"
         case permissionDenied = "PermissionDenied"
         case tooManyRequests = "TooManyRequests"
+    }
+}
 
-        public var qualifiedName: String { "\(DiscoveryInterface.name).\(rawValue)" }
+/// A method or error of the interface: its short name is the raw value; on the wire it is
+/// qualified with the interface name.
+public protocol MemberName: RawRepresentable where RawValue == String {}
 
-        public init?(qualifiedName: String) {
-            let prefix = DiscoveryInterface.name + "."
-            guard qualifiedName.hasPrefix(prefix) else { return nil }
-            self.init(rawValue: String(qualifiedName.dropFirst(prefix.count)))
-        }
+extension MemberName {
+    /// `io.mailsrvd.Discovery.Name`.
+    public var qualifiedName: String { "\(DiscoveryInterface.name).\(rawValue)" }
+
+    /// The member of a fully qualified name of this interface; nil for anything else.
+    public init?(qualifiedName: String) {
+        let prefix = DiscoveryInterface.name + "."
+        guard qualifiedName.hasPrefix(prefix) else { return nil }
+        self.init(rawValue: String(qualifiedName.dropFirst(prefix.count)))
     }
 }
