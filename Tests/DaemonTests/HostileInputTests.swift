@@ -99,7 +99,7 @@ import Varlink
             half.send(#"{"method": "io.mailsrvd.Discovery.Sta"#)
             #expect(half.isClosedByPeer(within: .seconds(5)))
             let cutAfter = ContinuousClock.now - started
-            #expect(cutAfter >= .milliseconds(900) && cutAfter < .seconds(3), "cut after \(cutAfter)")
+            #expect(cutAfter >= .milliseconds(900) && cutAfter < .seconds(5), "cut after \(cutAfter)")
             // Idle between messages for longer than the timeout: still served.
             try await Task.sleep(for: .milliseconds(500))
             let reply = try idle.call(DiscoveryInterface.Method.lookup.qualifiedName, ["email": "a@example.net"])

@@ -64,7 +64,7 @@ import Varlink
         #expect(reply.errorName == "ResolutionFailed")
         #expect(reply["domain"] == "example.net")
         #expect(reply["reason"]?.stringValue?.isEmpty == false)
-        #expect(ContinuousClock.now - started < .seconds(6))
+        #expect(ContinuousClock.now - started < .seconds(10), "within the 5 s query timeout, with slack for a busy machine")
         await daemon.stop()
     }
 

@@ -119,7 +119,7 @@ import Testing
         #expect(Set(stale.candidates[0].addresses) == ["127.0.0.41", "2001:db8::41"])
         #expect(stale.candidates.allSatisfy { $0.ttl == 0 })
         #expect(rig.resolver.counters.staleServed > 0)
-        #expect(waited < .seconds(4), "within the query timeout, not libunbound's 17 s")
+        #expect(waited < .seconds(8), "the 2 s query timeout (plus slack for a busy machine), not libunbound's 17 s")
         await #expect {
             try await rig.discovery.lookup(email: "a@never-seen.example.net")
         } throws: { error in

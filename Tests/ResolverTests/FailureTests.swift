@@ -19,7 +19,8 @@ import Testing
         let reason = try #require(error).reason
         print("upstream down: \(reason) after \(elapsed)")
         #expect(reason.contains("SERVFAIL") || reason.contains("timeout"))
-        #expect(elapsed < .seconds(5))
+        // Far from libunbound's default 17 s; the slack is for a busy machine.
+        #expect(elapsed < .seconds(8))
         // A cached answer is still served by libunbound while the upstream is down.
         #expect(try await resolver.query(name: "imap1.example.net", type: .a).addresses == ["127.0.0.11"])
     }
@@ -96,7 +97,7 @@ import Testing
             reasons.append(failure.reason)
             if failure.reason.hasPrefix(Self.upstreamGaveUp) { continue }
             #expect(failure.reason.hasPrefix("cancelled"))
-            #expect(ContinuousClock.now - start < .seconds(1))
+            #expect(ContinuousClock.now - start < .seconds(3), "at once, not at the 30 s timeout")
             return
         }
         Issue.record("the upstream gave up before every cancellation: \(reasons)")
