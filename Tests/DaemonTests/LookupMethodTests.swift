@@ -23,7 +23,7 @@ import Varlink
         #expect(first["tls"] == "implicit")
         #expect(first["priority"] == 0)
         #expect(first["weight"] == 1)
-        #expect((595...600).contains(first["ttl"]?.intValue ?? 0))
+        #expect((585...600).contains(first["ttl"]?.intValue ?? 0))
         #expect(Set(first.keys) == ["service", "tls", "host", "port", "priority", "weight", "addresses", "ttl"])
 
         let again = try daemon.call(.lookup, ["email": "bob@example.net", "want": "submission"])

@@ -19,8 +19,8 @@ import Testing
         let reason = try #require(error).reason
         print("upstream down: \(reason) after \(elapsed)")
         #expect(reason.contains("SERVFAIL") || reason.contains("timeout"))
-        // Far from libunbound's default 17 s; the slack is for a busy machine.
-        #expect(elapsed < .seconds(8))
+        // libunbound's default would be 17 s; the slack over the 3 s timeout is for a busy machine.
+        #expect(elapsed < .seconds(15))
         // A cached answer is still served by libunbound while the upstream is down.
         #expect(try await resolver.query(name: "imap1.example.net", type: .a).addresses == ["127.0.0.11"])
     }

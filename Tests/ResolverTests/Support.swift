@@ -81,11 +81,12 @@ final class BlackHole {
     }
 }
 
-/// True if `answer` carries `zoneTTL` as it is in the zone, less the few seconds that may
-/// pass between libunbound storing the answer and the test reading it: libunbound's clock
-/// counts whole seconds, and a busy machine (tests run in parallel) adds some more.
+/// True if `answer` carries `zoneTTL` as it is in the zone, less the seconds that may pass
+/// between libunbound storing the answer (possibly from an earlier answer's additional
+/// section) and the test reading it: on a busy machine running every test in parallel,
+/// up to 15 s were seen. Still far apart from every other TTL in the zones.
 func hasZoneTTL(_ answer: DNSAnswer, _ zoneTTL: UInt32) -> Bool {
-    answer.ttl <= zoneTTL && answer.ttl + 5 >= zoneTTL
+    answer.ttl <= zoneTTL && answer.ttl + 15 >= zoneTTL
 }
 
 /// `answer` with the TTL replaced by `zoneTTL` when `hasZoneTTL` holds, for comparing
