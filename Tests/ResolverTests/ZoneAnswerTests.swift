@@ -118,8 +118,8 @@ import Testing
     @Test func cachedAnswerReportsTheRemainingTTL() async throws {
         let resolver = try makeResolver(try await SharedKnot.server())
         defer { resolver.shutdown() }
-        let first = try await resolver.query(name: "imap2.example.net", type: .a)
         let start = ContinuousClock.now
+        let first = try await resolver.query(name: "imap2.example.net", type: .a)
         try await Task.sleep(for: .milliseconds(1100))
         let second = try await resolver.query(name: "imap2.example.net", type: .a)
         let waited = Int((ContinuousClock.now - start).components.seconds)
