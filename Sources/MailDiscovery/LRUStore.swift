@@ -32,11 +32,6 @@ struct LRUStore<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         return nodes[slot].value
     }
 
-    /// The value for `key` without touching its recency.
-    func peek(_ key: Key) -> Value? {
-        index[key].map { nodes[$0].value }
-    }
-
     /// Stores `value` as most recently used; returns the key evicted to make room, if any.
     @discardableResult
     mutating func set(_ key: Key, _ value: Value) -> Key? {

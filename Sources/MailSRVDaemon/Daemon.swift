@@ -64,6 +64,8 @@ public struct Daemon: Service {
         }
 
         notifier.stopping()
+        // Writing a large cache may take a while: ask systemd not to kill us meanwhile.
+        notifier.extendTimeout(by: .seconds(15))
         logger.notice("stopping")
         // Pins first: the leases that end because the daemon stops must not drop them.
         engine.files.savePins(of: engine.service)

@@ -9,7 +9,6 @@ import Testing
         #expect(store.get(1) == "one")
         #expect(store.set(3, "three") == 2)
         #expect(store.count == 2)
-        #expect(store.peek(2) == nil)
         #expect(store.entriesOldestFirst.map(\.key) == [1, 3])
     }
 

@@ -97,7 +97,9 @@ import Testing
             reasons.append(failure.reason)
             if failure.reason.hasPrefix(Self.upstreamGaveUp) { continue }
             #expect(failure.reason.hasPrefix("cancelled"))
-            #expect(ContinuousClock.now - start < .seconds(3), "at once, not at the 30 s timeout")
+            // Well before the 30 s timeout; the slack is for a test process whose other tests
+            // keep its two cooperative threads busy.
+            #expect(ContinuousClock.now - start < .seconds(20), "at cancellation, not at the 30 s timeout")
             return
         }
         Issue.record("the upstream gave up before every cancellation: \(reasons)")
