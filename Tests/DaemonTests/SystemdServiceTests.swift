@@ -33,6 +33,10 @@ import Testing
                 # /var/tmp so that the host's are not touched, and mask the cleaning units.
                 mount -t tmpfs tmpfs /tmp
                 mount -t tmpfs tmpfs /var/tmp
+                # The service's state, cache and journal stay inside too.
+                mount -t tmpfs tmpfs /var/lib
+                mount -t tmpfs tmpfs /var/cache
+                mount -t tmpfs tmpfs /var/log
                 mount -t tmpfs tmpfs /run
                 mkdir -p /run/systemd/system
                 # Units of a real boot that would write to the host's files: not here.
