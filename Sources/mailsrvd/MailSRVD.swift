@@ -14,10 +14,12 @@ struct MailSRVD: AsyncParsableCommand {
         commandName: "mailsrvd",
         abstract: "Finds the IMAP, POP3 and submission servers of mail domains from DNS SRV records, for every local user.",
         discussion: """
-            Serves io.mailsrvd.Discovery over Varlink on a Unix socket. As root the socket is
-            /run/mailsrvd/io.mailsrvd.Discovery, otherwise $XDG_RUNTIME_DIR/mailsrvd/io.mailsrvd.Discovery.
-            Under systemd, a socket passed with LISTEN_FDS is served instead, and RUNTIME_DIRECTORY,
-            STATE_DIRECTORY and CACHE_DIRECTORY are honoured. SIGTERM or SIGINT stops it gracefully.
+            Serves io.mailsrvd.Discovery over Varlink on a Unix socket: \
+            /run/mailsrvd/io.mailsrvd.Discovery as root, $XDG_RUNTIME_DIR/mailsrvd/io.mailsrvd.Discovery \
+            otherwise. Under systemd a socket passed with LISTEN_FDS is served instead, and \
+            RUNTIME_DIRECTORY, STATE_DIRECTORY and CACHE_DIRECTORY are honoured. Settings come from \
+            /etc/mailsrvd/mailsrvd.conf and mailsrvd.conf.d/*.conf unless --config names a file; \
+            flags override them. SIGHUP reloads the configuration; SIGTERM or SIGINT stops gracefully.
             """,
         version: Daemon.version)
 
