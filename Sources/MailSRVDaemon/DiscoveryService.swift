@@ -57,7 +57,7 @@ public final class DiscoveryService: VarlinkService {
         let resolve = try call.optionalBool("resolve") ?? true
         do {
             let result = try await discovery.lookup(email: email, want: want, clientHost: clientHost, resolve: resolve)
-            logger.info("lookup", metadata: ["domain": "\(result.domain)", "want": "\(want.name)",
+            logger.debug("lookup", metadata: ["domain": "\(result.domain)", "want": "\(want.name)",
                                              "source": "\(result.source.rawValue)"])
             return VarlinkReply(parameters: result.wire)
         } catch {

@@ -195,7 +195,7 @@ extension FloodTests {
         client.close()
         await daemon.stop()
         let log = daemon.log
-        #expect(log.contains("lookup"), "info messages are logged at all")
+        #expect(log.contains("acquire"), "info messages are logged at all")
         #expect(!log.contains("secretlocalpart"))
     }
 

@@ -52,7 +52,7 @@ import Testing
                 cp \(binaries)/mailsrvd \(binaries)/mailsrvctl /usr/local/bin/
                 mkdir -p /run/systemd/system/mailsrvd.service.d
                 cp \(units)/mailsrvd.service \(units)/mailsrvd.socket /run/systemd/system/
-                printf '[Service]\\nExecStart=\\nExecStart=/usr/local/bin/mailsrvd --dns-server \(knot.forwarder)\\n' \\
+                printf '[Service]\\nExecStart=\\nExecStart=/usr/local/bin/mailsrvd --log-level debug --dns-server \(knot.forwarder)\\n' \\
                     > /run/systemd/system/mailsrvd.service.d/test.conf
                 printf '[Unit]\\nDefaultDependencies=no\\nRequires=mailsrvd.socket systemd-journald.service\\nAfter=mailsrvd.socket\\n' \\
                     > /run/systemd/system/mailsrvd-test.target
@@ -136,8 +136,8 @@ import Testing
         let lookupEntry = entries.first { $0["MESSAGE"] as? String == "lookup" }
         #expect(lookupEntry?["DOMAIN"] as? String == "example.net")
         #expect(lookupEntry?["SYSLOG_IDENTIFIER"] as? String == "mailsrvd")
-        #expect(lookupEntry?["PRIORITY"] as? String == "6")
-        #expect(!journal.stdout.contains("alice"), "no local part above debug")
+        #expect(lookupEntry?["PRIORITY"] as? String == "7", "one entry per Lookup is debug level")
+        #expect(!journal.stdout.contains("alice"), "no local part in the journal")
 
         let stop = try await machine.run(["systemctl", "stop", "mailsrvd.service"])
         #expect(stop.status == 0)
