@@ -62,7 +62,7 @@ import Testing
             try script.write(to: file, atomically: true, encoding: .utf8)
             chmod(file.path, 0o755)
             process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-            process.arguments = ["--pid", "--fork", "--mount", "--uts", "--ipc", "--cgroup",
+            process.arguments = ["--pid", "--fork", "--kill-child", "--mount", "--uts", "--ipc", "--cgroup",
                                  "--propagation", "private", "--mount-proc", file.path]
             let log = try FileHandle(forWritingTo: {
                 FileManager.default.createFile(atPath: directory.appendingPathComponent("pid1.log").path, contents: nil)
@@ -96,7 +96,9 @@ import Testing
             return false
         }
 
+        /// Kills systemd (and with it the whole PID namespace), then unshare.
         func shutDown() async {
+            if let pid = try? systemdPID(), let number = Int32(pid) { kill(number, SIGKILL) }
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
             try? FileManager.default.removeItem(at: directory)
@@ -146,6 +148,7 @@ import Testing
         #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "success")
         let stopped = try await machine.run(["journalctl", "--no-pager", "-u", "mailsrvd.service", "-o", "cat"])
         #expect(stopped.stdout.contains("stopped"))
+        await machine.shutDown()
         await knot.stop()
     }
 }
