@@ -56,7 +56,8 @@ let package = Package(
         ]),
 
         // The load generator and NUL-echo floor of `make bench` (bench/run.sh); no dependencies.
-        .executableTarget(name: "mailsrvbench"),
+        .executableTarget(name: "mailsrvbench", dependencies: ["MailDiscovery", "MailSRVDaemon", "Varlink",
+                                                               .product(name: "Logging", package: "swift-log")]),
 
         // Load and hostile clients against the real daemon (make soak, RELIABILITY.md).
         .executableTarget(name: "mailsrvsoak", dependencies: ["Varlink", "MailSRVInterface", "KnotHarness"],

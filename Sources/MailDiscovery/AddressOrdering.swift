@@ -21,8 +21,19 @@ public enum AddressOrdering {
         hostFamilies: AddressFamilies,
         using rng: inout some RandomNumberGenerator
     ) -> [String] {
-        let v6 = unique(ipv6).shuffled(using: &rng)
-        let v4 = unique(ipv4).shuffled(using: &rng)
+        arrange(ipv6: unique(ipv6), ipv4: unique(ipv4), hostFamilies: hostFamilies, using: &rng)
+    }
+
+    /// ``order(ipv6:ipv4:hostFamilies:using:)`` of addresses already without duplicates
+    /// (see ``unique(_:)``): the draw made anew on every lookup.
+    public static func arrange(
+        ipv6: [String],
+        ipv4: [String],
+        hostFamilies: AddressFamilies,
+        using rng: inout some RandomNumberGenerator
+    ) -> [String] {
+        let v6 = ipv6.count > 1 ? ipv6.shuffled(using: &rng) : ipv6
+        let v4 = ipv4.count > 1 ? ipv4.shuffled(using: &rng) : ipv4
         switch (hostFamilies.contains(.ipv6), hostFamilies.contains(.ipv4)) {
         case (true, true), (false, false): return interleave(v6, v4)
         case (true, false): return v6 + v4
@@ -41,7 +52,8 @@ public enum AddressOrdering {
         return result
     }
 
-    private static func unique(_ addresses: [String]) -> [String] {
+    /// `addresses` without repeats, first occurrence kept.
+    public static func unique(_ addresses: [String]) -> [String] {
         var seen = Set<String>()
         return addresses.filter { seen.insert($0).inserted }
     }

@@ -8,8 +8,15 @@ public enum AnswerSource: String, Codable, Sendable, Hashable, Comparable {
     /// `stale` outranks `dns`, which outranks `cache`: a reply built from several answers
     /// reports the worst of their sources.
     public static func < (lhs: Self, rhs: Self) -> Bool {
-        let rank: [Self: Int] = [.cache: 0, .dns: 1, .stale: 2]
-        return rank[lhs]! < rank[rhs]!
+        lhs.rank < rhs.rank
+    }
+
+    private var rank: Int {
+        switch self {
+        case .cache: 0
+        case .dns: 1
+        case .stale: 2
+        }
     }
 }
 
@@ -41,7 +48,7 @@ public final class CachingResolver: Sendable {
     }
 
     private let upstream: any DNSQuerying
-    private let time: any TimeSource
+    let time: any TimeSource
     private let state: Mutex<State>
 
     public init(upstream: any DNSQuerying, time: any TimeSource = SystemTime(),
@@ -84,7 +91,7 @@ public final class CachingResolver: Sendable {
     /// The answers to several questions at once: under one lock when all are fresh (the
     /// path of every repeated lookup: no task, no suspension), else each in parallel.
     public func results(for keys: [CacheKey]) async -> [CacheKey: Result<ResolvedAnswer, ResolutionFailure>] {
-        if let fresh = freshAnswers(keys) { return fresh }
+        if let fresh = freshResults(for: keys) { return fresh }
         return await withTaskGroup(of: (CacheKey, Result<ResolvedAnswer, ResolutionFailure>).self) { group in
             for key in keys {
                 group.addTask { (key, await self.result(for: key)) }
@@ -94,7 +101,8 @@ public final class CachingResolver: Sendable {
     }
 
     /// Every answer of `keys` if all are fresh, counted as hits; nil (nothing counted) if not.
-    private func freshAnswers(_ keys: [CacheKey]) -> [CacheKey: Result<ResolvedAnswer, ResolutionFailure>]? {
+    /// Never waits.
+    public func freshResults(for keys: [CacheKey]) -> [CacheKey: Result<ResolvedAnswer, ResolutionFailure>]? {
         let now = time.now()
         return state.withLock { state in
             var answers: [CacheKey: Result<ResolvedAnswer, ResolutionFailure>] = [:]
@@ -130,6 +138,12 @@ public final class CachingResolver: Sendable {
     }
 
     public var counters: CacheCounters { state.withLock { $0.counters } }
+
+    /// Counts `count` answers served from the cache by someone who kept them (`Discovery`'s
+    /// prepared lookups), so that the hit counter tells every answer served.
+    func countHits(_ count: Int) {
+        state.withLock { $0.counters.hits += count }
+    }
 
     /// Number of cached (name, type) entries.
     public var cachedEntries: Int { state.withLock { $0.cache.count } }

@@ -67,6 +67,14 @@ struct LRUStore<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         return nodes[slot].value
     }
 
+    mutating func removeAll() {
+        nodes.removeAll()
+        freeSlots.removeAll()
+        index.removeAll()
+        newest = nil
+        oldest = nil
+    }
+
     /// Entries from least to most recently used, so that re-inserting them in this order
     /// rebuilds the same recency.
     var entriesOldestFirst: [(key: Key, value: Value)] {

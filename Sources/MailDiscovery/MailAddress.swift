@@ -44,46 +44,63 @@ public struct MailAddress: Hashable, Sendable {
     /// checked to be a valid host name.
     public init(parsing text: String) throws(AddressError) {
         var domainPart = Substring(text)
-        if let at = text.lastIndex(of: "@") {
+        if let at = text.utf8.lastIndex(of: UInt8(ascii: "@")) {
             let local = text[..<at]
             guard !local.isEmpty else { throw .emptyLocalPart }
             localPart = String(local)
-            domainPart = text[text.index(after: at)...]
+            domainPart = text[text.utf8.index(after: at)...]
         } else {
             localPart = nil
         }
-        if domainPart.last == "." { domainPart.removeLast() }
+        if domainPart.utf8.last == UInt8(ascii: ".") { domainPart.removeLast() }
         domain = try Self.hostName(from: domainPart)
     }
 
     private static func hostName(from text: Substring) throws(AddressError) -> String {
         guard !text.isEmpty else { throw .empty }
-        for scalar in text.unicodeScalars {
-            if scalar.properties.isWhitespace { throw .whitespace }
-            if scalar.properties.generalCategory == .control { throw .controlCharacter }
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            // ASCII (the usual case): whitespace is HT…CR and space, controls the rest below
+            // 0x20 and DEL, as the Unicode properties below would say.
+            for byte in text.utf8 {
+                if byte == 0x20 || (0x09...0x0D).contains(byte) { throw .whitespace }
+                if byte < 0x20 || byte == 0x7F { throw .controlCharacter }
+            }
+        } else {
+            for scalar in text.unicodeScalars {
+                if scalar.properties.isWhitespace { throw .whitespace }
+                if scalar.properties.generalCategory == .control { throw .controlCharacter }
+            }
         }
-        if text.hasPrefix(".") || text.contains("..") { throw .emptyLabel }
+        let dot = UInt8(ascii: ".")
+        if text.utf8.first == dot || zip(text.utf8, text.utf8.dropFirst()).contains(where: { $0 == dot && $1 == dot }) {
+            throw .emptyLabel
+        }
         let ascii = try toASCII(String(text))
         guard ascii.utf8.count <= 253 else { throw .nameTooLong(ascii.utf8.count) }
-        for label in ascii.split(separator: ".", omittingEmptySubsequences: false) {
-            try checkLabel(label)
+        var labelStart = ascii.utf8.startIndex
+        while let labelEnd = ascii.utf8[labelStart...].firstIndex(of: dot) {
+            try checkLabel(ascii.utf8[labelStart..<labelEnd])
+            labelStart = ascii.utf8.index(after: labelEnd)
         }
+        try checkLabel(ascii.utf8[labelStart...])
         return ascii
     }
 
     /// Letters, digits and hyphens, not at either end, 1–63 octets (RFC 1123 §2.1).
-    private static func checkLabel(_ label: Substring) throws(AddressError) {
+    private static func checkLabel(_ label: String.UTF8View.SubSequence) throws(AddressError) {
         guard !label.isEmpty else { throw .emptyLabel }
-        guard label.utf8.count <= 63 else { throw .labelTooLong(String(label)) }
-        let isLDH = label.utf8.allSatisfy { byte in
+        guard label.count <= 63 else { throw .labelTooLong(String(Substring(label))) }
+        let isLDH = label.allSatisfy { byte in
             (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39) || byte == 0x2D
         }
-        guard isLDH, label.first != "-", label.last != "-" else { throw .badLabel(String(label)) }
+        guard isLDH, label.first != 0x2D, label.last != 0x2D else { throw .badLabel(String(Substring(label))) }
     }
 
     /// Lower-cases and, for a non-ASCII name, converts it to A-labels with libidn2.
     private static func toASCII(_ name: String) throws(AddressError) -> String {
-        if name.utf8.allSatisfy({ $0 < 0x80 }) { return name.lowercased() }
+        if name.utf8.allSatisfy({ $0 < 0x80 }) {
+            return name.utf8.contains(where: { (0x41...0x5A).contains($0) }) ? name.lowercased() : name
+        }
         var output: UnsafeMutablePointer<CChar>?
         let flags = Int32(IDN2_NFC_INPUT.rawValue | IDN2_NONTRANSITIONAL.rawValue)
         let status = idn2_to_ascii_8z(name, &output, flags)

@@ -1,5 +1,3 @@
-// CONTRACT (to be implemented by the ordering work; see DESIGN.md §1.3–§1.6).
-
 /// How IMAP and POP3 endpoints are ordered against each other (setting `RetrievalOrder`).
 public enum RetrievalOrder: String, Codable, Sendable, Hashable, CaseIterable {
     /// Every IMAP endpoint before any POP3 endpoint (draft-hall §4.1 and step h). Default.
@@ -38,19 +36,30 @@ public enum SRVOrdering {
         retrievalOrder: RetrievalOrder,
         using rng: inout some RandomNumberGenerator
     ) -> [ServiceRecord] {
+        tiers(answers, clientHost: clientHost, retrievalOrder: retrievalOrder).flatMap { tier in
+            WeightedShuffle.shuffled(tier, using: &rng) { $0.record.weight }
+        }
+    }
+
+    /// The deterministic part of ``order(_:clientHost:retrievalOrder:using:)``: the usable
+    /// records in tiers of equal rank, best tier first, each tier still to be shuffled by weight.
+    public static func tiers(
+        _ answers: [MailService: [SRVRecord]],
+        clientHost: String?,
+        retrievalOrder: RetrievalOrder
+    ) -> [[ServiceRecord]] {
         let suffix = subdomainSuffix(of: clientHost)
         let ranked = usableRecords(answers)
             .map { (rank: rank(of: $0, subdomainSuffix: suffix, retrievalOrder: retrievalOrder), item: $0) }
-            .sorted { $0.rank.lexicographicallyPrecedes($1.rank) }
-        var result: [ServiceRecord] = []
+            .sorted { $0.rank < $1.rank }
+        var tiers: [[ServiceRecord]] = []
         var start = 0
         while start < ranked.count {
             let end = ranked[start...].firstIndex { $0.rank != ranked[start].rank } ?? ranked.count
-            let tied = ranked[start..<end].map(\.item)
-            result += WeightedShuffle.shuffled(tied, using: &rng) { $0.record.weight }
+            tiers.append(ranked[start..<end].map(\.item))
             start = end
         }
-        return result
+        return tiers
     }
 
     /// The records other than ".", without duplicates, in a fixed order (services in
@@ -74,19 +83,33 @@ public enum SRVOrdering {
         return result
     }
 
-    /// Sort key, most significant first; records with equal keys are shuffled by weight.
+    /// Sort key, compared field by field in declaration order; records with equal keys are
+    /// shuffled by weight.
+    private struct Rank: Comparable {
+        var group: Int
+        var priority: UInt16
+        var family: Int
+        var outsideSubdomain: Bool
+        var startTLS: Bool
+        var submissionPort: Int
+
+        static func < (lhs: Rank, rhs: Rank) -> Bool {
+            (lhs.group, lhs.priority, lhs.family, lhs.outsideSubdomain ? 1 : 0, lhs.startTLS ? 1 : 0, lhs.submissionPort)
+                < (rhs.group, rhs.priority, rhs.family, rhs.outsideSubdomain ? 1 : 0, rhs.startTLS ? 1 : 0, rhs.submissionPort)
+        }
+    }
+
     private static func rank(
         of item: ServiceRecord, subdomainSuffix: String?, retrievalOrder: RetrievalOrder
-    ) -> [Int] {
+    ) -> Rank {
         let service = item.service
-        return [
-            group(of: service.family, retrievalOrder),
-            Int(item.record.priority),
-            familyRank(service.family),
-            isInSubdomain(item.record.target, suffix: subdomainSuffix) ? 0 : 1,
-            service.tls == .implicit ? 0 : 1,
-            submissionPortRank(item),
-        ]
+        return Rank(
+            group: group(of: service.family, retrievalOrder),
+            priority: item.record.priority,
+            family: familyRank(service.family),
+            outsideSubdomain: !isInSubdomain(item.record.target, suffix: subdomainSuffix),
+            startTLS: service.tls != .implicit,
+            submissionPort: submissionPortRank(item))
     }
 
     /// Which group a family is in: with `.priority`, IMAP and POP3 share one.

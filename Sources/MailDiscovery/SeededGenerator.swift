@@ -1,10 +1,20 @@
-/// A deterministic random generator (SplitMix64) for tests and benchmarks: the same seed
-/// always gives the same sequence. Not for anything that needs unpredictability.
+/// A fast random generator (SplitMix64): the same seed always gives the same sequence.
+///
+/// `Discovery` draws the order among equal SRV records and addresses from one, seeded by
+/// the system at start (``seededFromSystem()``): that order must be fair, not secret, and
+/// the system generator costs a syscall per number. Tests seed it to get a fixed order.
+/// Not for anything that must be unpredictable (lease ids use the system generator).
 public struct SeededGenerator: RandomNumberGenerator, Sendable, Hashable {
     private var state: UInt64
 
     public init(seed: UInt64) {
         state = seed
+    }
+
+    /// A generator seeded from the system's random source.
+    public static func seededFromSystem() -> SeededGenerator {
+        var system = SystemRandomNumberGenerator()
+        return SeededGenerator(seed: system.next())
     }
 
     public mutating func next() -> UInt64 {

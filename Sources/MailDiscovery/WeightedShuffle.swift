@@ -11,6 +11,7 @@ public enum WeightedShuffle {
         using rng: inout some RandomNumberGenerator,
         weight: (Element) -> UInt16
     ) -> [Element] {
+        guard elements.count > 1 else { return elements }
         var remaining = elements.map { (element: $0, weight: scaled(weight($0))) }
         var sum = remaining.reduce(0) { $0 + $1.weight }
         var result: [Element] = []

@@ -26,21 +26,49 @@ public final class DiscoveryService: VarlinkService {
     }
 
     public func handle(_ call: VarlinkCall, context: VarlinkConnectionContext) async throws(VarlinkError) -> VarlinkReply {
-        guard let method = DiscoveryInterface.Method(qualifiedName: call.method) else {
-            throw .methodNotFound(call.method)
-        }
+        let method = try Self.method(of: call)
         guard limits.beginCall(uid: context.peerUID) else { throw .discovery(.tooManyRequests) }
         defer { limits.endCall(uid: context.peerUID) }
-        let uid = context.peerUID
         switch method {
         case .lookup: return try await lookup(call)
         case .acquire: return try await acquire(call, context: context)
-        case .report: return try report(call, uid: uid)
-        case .release: return try release(call, uid: uid)
-        case .listLeases: return listLeases(uid: uid)
-        case .flush: return try flush(call, uid: uid)
-        case .stats: return stats()
+        default: return try answerWithoutWaiting(method, call, uid: context.peerUID)!
         }
+    }
+
+    /// Every method but `Acquire` is answered on the event loop when it needs no DNS:
+    /// `Lookup` from fresh cache entries, the others always.
+    public func answerImmediately(_ call: VarlinkCall, context: VarlinkConnectionContext) -> VarlinkReply? {
+        do throws(VarlinkError) {
+            let method = try Self.method(of: call)
+            guard limits.beginCall(uid: context.peerUID) else { throw .discovery(.tooManyRequests) }
+            defer { limits.endCall(uid: context.peerUID) }
+            return try answerWithoutWaiting(method, call, uid: context.peerUID)
+        } catch {
+            return error.reply
+        }
+    }
+
+    /// The reply of a method that needs no waiting; nil for `Acquire`, and for a `Lookup`
+    /// that needs DNS.
+    private func answerWithoutWaiting(_ method: DiscoveryInterface.Method, _ call: VarlinkCall,
+                                      uid: UInt32) throws(VarlinkError) -> VarlinkReply? {
+        switch method {
+        case .lookup: try cachedLookup(call)
+        case .acquire: nil
+        case .report: try report(call, uid: uid)
+        case .release: try release(call, uid: uid)
+        case .listLeases: listLeases(uid: uid)
+        case .flush: try flush(call, uid: uid)
+        case .stats: stats()
+        }
+    }
+
+    private static func method(of call: VarlinkCall) throws(VarlinkError) -> DiscoveryInterface.Method {
+        guard let method = DiscoveryInterface.Method(qualifiedName: call.method) else {
+            throw .methodNotFound(call.method)
+        }
+        return method
     }
 
     public func connectionClosed(_ context: VarlinkConnectionContext) async {
@@ -51,37 +79,51 @@ public final class DiscoveryService: VarlinkService {
     // MARK: Methods
 
     private func lookup(_ call: VarlinkCall) async throws(VarlinkError) -> VarlinkReply {
-        let email = try call.string("email")
-        let want = try Self.want(call)
-        let clientHost = try call.optionalString("clientHost")
-        let resolve = try call.optionalBool("resolve") ?? true
+        let query = try LookupQuery(call)
         do {
-            let result = try await discovery.lookup(email: email, want: want, clientHost: clientHost, resolve: resolve)
-            logger.debug("lookup", metadata: ["domain": "\(result.domain)", "want": "\(want.name)",
-                                             "source": "\(result.source.rawValue)"])
-            return VarlinkReply(parameters: result.wire)
+            return reply(to: query, try await discovery.lookup(
+                email: query.email, want: query.want, clientHost: query.clientHost, resolve: query.resolve))
         } catch {
             throw VarlinkError(error)
         }
+    }
+
+    /// `Lookup` from fresh cache entries; nil when it needs DNS.
+    private func cachedLookup(_ call: VarlinkCall) throws(VarlinkError) -> VarlinkReply? {
+        let query = try LookupQuery(call)
+        do {
+            return try discovery.cachedLookup(
+                email: query.email, want: query.want, clientHost: query.clientHost, resolve: query.resolve
+            ).map { reply(to: query, $0) }
+        } catch {
+            throw VarlinkError(error)
+        }
+    }
+
+    private func reply(to query: LookupQuery, _ result: LookupResult) -> VarlinkReply {
+        logger.debug("lookup", metadata: ["domain": "\(result.domain)", "want": "\(query.want.name)",
+                                         "source": "\(result.source.rawValue)"])
+        return VarlinkReply(encodedParameters: result.wire)
     }
 
     private func acquire(_ call: VarlinkCall, context: VarlinkConnectionContext) async throws(VarlinkError) -> VarlinkReply {
         let email = try call.string("email")
         let want = try Self.want(call)
         let clientHost = try call.optionalString("clientHost")
-        let domain: String
+        let address: MailAddress
         do {
-            domain = try MailAddress(parsing: email).domain
+            address = try Discovery.address(email)
         } catch {
-            throw VarlinkError(.invalidAddress(email: email, reason: error))
+            throw VarlinkError(error)
         }
+        let domain = address.domain
         let key = PinKey(uid: context.peerUID, domain: domain, want: want.name)
         let owner = LeaseOwner(uid: context.peerUID, connection: context.id)
         // A held pin answers without DNS; otherwise look up first, outside the lock.
         var lookup: LookupResult?
         if registry.withLock({ $0.activePin(key, now: time.now()) }) == nil {
             do {
-                lookup = try await discovery.lookup(email: email, want: want, clientHost: clientHost)
+                lookup = try await discovery.lookup(address, want: want, clientHost: clientHost)
             } catch {
                 throw VarlinkError(error)
             }
@@ -97,13 +139,15 @@ public final class DiscoveryService: VarlinkService {
             throw VarlinkError(error)
         }
         logger.info("acquire", metadata: ["domain": "\(domain)", "reused": "\(acquired.reused)"])
-        return VarlinkReply(parameters: [
-            "lease": .string(acquired.lease.id),
-            "endpoint": acquired.lease.tuple.endpoint.wire,
-            "address": .string(acquired.lease.tuple.address),
-            "reused": .bool(acquired.reused),
-            "verifyNames": .array(acquired.verifyNames.map(JSONValue.string)),
-        ])
+        var json = JSONWriter()
+        json.beginObject()
+        json.key("lease"); json.string(acquired.lease.id)
+        json.key("endpoint"); json.endpoint(acquired.lease.tuple.endpoint)
+        json.key("address"); json.string(acquired.lease.tuple.address)
+        json.key("reused"); json.bool(acquired.reused)
+        json.key("verifyNames"); json.strings(acquired.verifyNames)
+        json.endObject()
+        return VarlinkReply(encodedParameters: json)
     }
 
     private func report(_ call: VarlinkCall, uid: UInt32) throws(VarlinkError) -> VarlinkReply {
@@ -121,10 +165,12 @@ public final class DiscoveryService: VarlinkService {
         } catch {
             throw VarlinkError(error)
         }
-        return VarlinkReply(parameters: [
-            "endpoint": lease.tuple.endpoint.wire,
-            "address": .string(lease.tuple.address),
-        ])
+        var json = JSONWriter()
+        json.beginObject()
+        json.key("endpoint"); json.endpoint(lease.tuple.endpoint)
+        json.key("address"); json.string(lease.tuple.address)
+        json.endObject()
+        return VarlinkReply(encodedParameters: json)
     }
 
     private func release(_ call: VarlinkCall, uid: UInt32) throws(VarlinkError) -> VarlinkReply {
@@ -135,7 +181,14 @@ public final class DiscoveryService: VarlinkService {
 
     private func listLeases(uid: UInt32) -> VarlinkReply {
         let leases = registry.withLock { $0.leases(of: uid) }
-        return VarlinkReply(parameters: ["leases": .array(leases.map(\.wire))])
+        var json = JSONWriter()
+        json.beginObject()
+        json.key("leases")
+        json.beginArray()
+        for lease in leases { json.lease(lease) }
+        json.endArray()
+        json.endObject()
+        return VarlinkReply(encodedParameters: json)
     }
 
     private func flush(_ call: VarlinkCall, uid: UInt32) throws(VarlinkError) -> VarlinkReply {
@@ -148,7 +201,7 @@ public final class DiscoveryService: VarlinkService {
                 throw .invalidParameter("domain")
             }
         }
-        let flushed = discovery.resolver.flush(domain: domain)
+        let flushed = discovery.flush(domain: domain)
         logger.notice("cache flushed", metadata: ["domain": "\(domain ?? "*")", "entries": "\(flushed)"])
         return VarlinkReply(parameters: ["flushed": .int(flushed)])
     }
@@ -180,5 +233,20 @@ public final class DiscoveryService: VarlinkService {
         guard let text = try call.optionalString("want") else { return .retrieval }
         guard let want = Want(text) else { throw .invalidParameter("want") }
         return want
+    }
+
+    /// `Lookup`'s parameters.
+    private struct LookupQuery {
+        var email: String
+        var want: Want
+        var clientHost: String?
+        var resolve: Bool
+
+        init(_ call: VarlinkCall) throws(VarlinkError) {
+            email = try call.string("email")
+            want = try DiscoveryService.want(call)
+            clientHost = try call.optionalString("clientHost")
+            resolve = try call.optionalBool("resolve") ?? true
+        }
     }
 }

@@ -48,9 +48,4 @@ extension JSONValue: Codable {
     public func decode<T: Decodable>(_ type: T.Type) throws -> T {
         try JSONDecoder().decode(type, from: Data(self.serialized().utf8))
     }
-
-    /// Parses JSON text of any kind (object, array, string, number, `true`, `false`, `null`).
-    public init(parsing bytes: some Sequence<UInt8>) throws {
-        self = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
-    }
 }

@@ -1,7 +1,8 @@
 /// A JSON value: what Varlink messages and their parameters are made of.
 ///
 /// Integers and fractions are kept apart so that an `int` parameter round-trips exactly;
-/// a JSON number without a fractional part that fits in `Int` parses as ``int(_:)``.
+/// a JSON number written without fraction or exponent that fits in `Int` parses as
+/// ``int(_:)``.
 public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)

@@ -6,8 +6,9 @@ import NIOCore
 ///
 /// Put it after a ``VarlinkFrameDecoder`` and a ``VarlinkFrameEncoder`` (see
 /// `ChannelPipeline.SynchronousOperations.addVarlinkServerHandlers`). All its state
-/// lives on the channel's event loop; each call to the ``VarlinkService`` runs in its
-/// own `Task`, and its reply hops back to the event loop.
+/// lives on the channel's event loop. A call the ``VarlinkService`` can answer at once
+/// (``VarlinkService/answerImmediately(_:context:)``) is answered right there; every other
+/// call runs in its own `Task`, and its reply hops back to the event loop.
 ///
 /// - `org.varlink.service` calls are answered from the ``VarlinkServiceInfo``; calls
 ///   to interfaces it does not list get `InterfaceNotFound`; the rest go to the service.
@@ -91,6 +92,8 @@ public final class VarlinkConnectionHandler: ChannelDuplexHandler {
             self.answer(self.answerServiceCall(call), oneway: call.oneway, context: context)
         } else if self.info.interface(named: call.interface) == nil {
             self.answer(VarlinkError.interfaceNotFound(call.interface).reply, oneway: call.oneway, context: context)
+        } else if let reply = self.service.answerImmediately(call, context: self.connection) {
+            self.answer(reply, oneway: call.oneway, context: context)
         } else {
             self.queued.append(Job(call: call, slot: call.oneway ? nil : self.takeSlot()))
             self.startQueued(context: context)
@@ -201,7 +204,7 @@ public final class VarlinkConnectionHandler: ChannelDuplexHandler {
         var wrote = false
         while let reply = self.replies.removeValue(forKey: self.nextSlotToWrite) {
             self.nextSlotToWrite += 1
-            context.write(Self.wrapOutboundOut(context.channel.allocator.buffer(string: reply.serialized())), promise: nil)
+            context.write(Self.wrapOutboundOut(context.channel.allocator.buffer(bytes: reply.encoded())), promise: nil)
             wrote = true
         }
         if wrote {

@@ -23,11 +23,18 @@ public protocol VarlinkService: Sendable {
     /// ``VarlinkError/methodNotFound(_:)``.
     func handle(_ call: VarlinkCall, context: VarlinkConnectionContext) async throws(VarlinkError) -> VarlinkReply
 
+    /// Answers a call at once, on the connection's event loop, when that needs no waiting
+    /// (an answer from memory): no task is started for it. Returns nil to have
+    /// ``handle(_:context:)`` answer it instead. Must never block. Nil by default.
+    func answerImmediately(_ call: VarlinkCall, context: VarlinkConnectionContext) -> VarlinkReply?
+
     /// Called once when a connection has closed and none of its calls is running any
     /// more, so state tied to the connection can be released. Does nothing by default.
     func connectionClosed(_ context: VarlinkConnectionContext) async
 }
 
 extension VarlinkService {
+    public func answerImmediately(_ call: VarlinkCall, context: VarlinkConnectionContext) -> VarlinkReply? { nil }
+
     public func connectionClosed(_ context: VarlinkConnectionContext) async {}
 }

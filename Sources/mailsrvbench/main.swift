@@ -6,9 +6,11 @@ import Glibc
 ///                        (--emails a@x,b@y | --domains FORMAT --first I --count K) [--want W] [--each-once]
 ///     mailsrvbench echo  --socket P [--lifetime S]
 ///     mailsrvbench ready --notify-socket P [--timeout S] -- PROGRAM ARGS…
+///     mailsrvbench inprocess [--calls N] [--domains K]
 ///
 /// `load` prints one JSON object: calls, errors, seconds, rate, p50/p99/p999 (µs), and
-/// with `--each-once` also `latencies_ms`. `FORMAT` holds one `%d`, e.g. `u@d%d.bench.test`.
+/// with `--each-once` also `latencies_ms`. `inprocess` prints the nanoseconds per cached
+/// Lookup spent decoding, answering and encoding (see `InProcessBench`). `FORMAT` holds one `%d`, e.g. `u@d%d.bench.test`.
 struct Options {
     var values: [String: String] = [:]
     var flags: Set<String> = []
@@ -78,7 +80,7 @@ func runLoad(_ options: Options) throws(BenchError) {
 
 func main() throws(BenchError) {
     let arguments = CommandLine.arguments
-    guard arguments.count > 1 else { throw .usage("usage: mailsrvbench load|echo|ready …") }
+    guard arguments.count > 1 else { throw .usage("usage: mailsrvbench load|echo|ready|inprocess …") }
     let options = Options(arguments.dropFirst(2))
     switch arguments[1] {
     case "load":
@@ -91,6 +93,10 @@ func main() throws(BenchError) {
                                                      timeoutSeconds: try options.int("--timeout", default: 10),
                                                      command: options.rest)
         print("{\"pid\":\(pid),\"ready_ms\":\(fixed(milliseconds, 2))}")
+    case "inprocess":
+        let figures = try InProcessBench.run(calls: try options.int("--calls", default: 200_000),
+                                             domains: try options.int("--domains", default: 100))
+        print("{\"decode_ns\":\(fixed(figures.decode)),\"answer_ns\":\(fixed(figures.answer)),\"encode_ns\":\(fixed(figures.encode))}")
     default:
         throw .usage("unknown mode \(arguments[1])")
     }

@@ -45,7 +45,7 @@ struct Rig {
         resolver = CachingResolver(upstream: upstream, time: time, settings: cache)
         var settings = DiscoverySettings(clientHost: clientHost, hostFamilies: families)
         settings.retrievalOrder = order
-        discovery = Discovery(resolver: resolver, settings: settings, random: RandomSource(SeededGenerator(seed: seed)))
+        discovery = Discovery(resolver: resolver, settings: settings, random: SeededGenerator(seed: seed))
     }
 }
 
