@@ -55,7 +55,7 @@ clean:
 #                   the tables into BENCHMARKS.md (~5 min, needs root for the netns).
 # make bench-smoke  every step for ~10 s with the debug build (CI); prints the tables only.
 BENCH_PACKAGES = unbound dnsperf iproute2 knot knot-dnsutils python3
-BENCH_BUILD    = $(SWIFT) build -c release --scratch-path .build-bench
+BENCH_BUILD    = $(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-bench
 SMOKE_BUILD   ?= $(SWIFT) build
 
 .PHONY: bench bench-smoke bench-deps

@@ -43,7 +43,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-        ], resources: [.embedInCode("io.mailsrvd.Discovery.varlink")]),
+        ], exclude: ["io.mailsrvd.Discovery.varlink"]),
         .executableTarget(name: "mailsrvd", dependencies: [
             "MailSRVDaemon", "Systemd",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

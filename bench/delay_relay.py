@@ -4,56 +4,59 @@ to UPSTREAM after DELAY/2 ms, and every reply goes back after another DELAY/2 ms
 DNS round trip through it takes DELAY ms more. Used by bench/run.sh inside the
 benchmark's network namespace when the kernel has no `sch_netem` (tc netem).
 
+Each datagram waits in its own thread with time.sleep (clock_nanosleep): an event loop
+would round every timer up to the next millisecond (epoll's timeout unit), adding up to
+1 ms per hop.
+
 Usage: delay_relay.py LISTEN_ADDR LISTEN_PORT UPSTREAM_ADDR UPSTREAM_PORT DELAY_MS LIFETIME_S
 Exits after LIFETIME_S seconds at the latest.
 """
-import asyncio
+import socket
 import sys
+import threading
+import time
 
 
-class Upstream(asyncio.DatagramProtocol):
-    """The relay's socket towards the server for one client address."""
+def later(half_delay, action):
+    """Runs `action` half_delay seconds from now, on its own thread."""
+    due = time.monotonic() + half_delay
 
-    def __init__(self, relay, client):
-        self.relay, self.client, self.transport = relay, client, None
+    def wait_then_act():
+        remaining = due - time.monotonic()
+        if remaining > 0:
+            time.sleep(remaining)
+        action()
 
-    def connection_made(self, transport):
-        self.transport = transport
-
-    def datagram_received(self, data, addr):
-        self.relay.later(lambda: self.relay.transport.sendto(data, self.client))
-
-
-class Relay(asyncio.DatagramProtocol):
-    def __init__(self, upstream, half_delay):
-        self.upstream, self.half_delay = upstream, half_delay
-        self.transport, self.clients = None, {}
-
-    def connection_made(self, transport):
-        self.transport = transport
-
-    def later(self, action):
-        asyncio.get_running_loop().call_later(self.half_delay, action)
-
-    def datagram_received(self, data, client):
-        asyncio.ensure_future(self.forward(data, client))
-
-    async def forward(self, data, client):
-        if client not in self.clients:
-            loop = asyncio.get_running_loop()
-            self.clients[client] = asyncio.ensure_future(
-                loop.create_datagram_endpoint(lambda: Upstream(self, client), remote_addr=self.upstream))
-        transport, _ = await self.clients[client]
-        self.later(lambda: transport.sendto(data))
+    threading.Thread(target=wait_then_act, daemon=True).start()
 
 
-async def main():
+def main():
     listen, port, up, up_port, delay_ms, lifetime = sys.argv[1:7]
-    loop = asyncio.get_running_loop()
-    await loop.create_datagram_endpoint(lambda: Relay((up, int(up_port)), float(delay_ms) / 2000),
-                                        local_addr=(listen, int(port)))
-    await asyncio.sleep(float(lifetime))
+    half_delay = float(delay_ms) / 2000
+    server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    server.bind((listen, int(port)))
+    server.settimeout(0.5)
+    upstreams = {}  # client address -> connected socket towards the server
+
+    def send_replies(upstream, client):
+        while True:
+            reply = upstream.recv(65535)
+            later(half_delay, lambda reply=reply: server.sendto(reply, client))
+
+    end = time.monotonic() + float(lifetime)
+    while time.monotonic() < end:
+        try:
+            query, client = server.recvfrom(65535)
+        except socket.timeout:
+            continue
+        upstream = upstreams.get(client)
+        if upstream is None:
+            upstream = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            upstream.connect((up, int(up_port)))
+            upstreams[client] = upstream
+            threading.Thread(target=send_replies, args=(upstream, client), daemon=True).start()
+        later(half_delay, lambda query=query, upstream=upstream: upstream.send(query))
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Builds the libFuzzer targets of fuzz/targets/ into .build-fuzz/bin/:
-#   fuzz-varlink  fuzz-srv  fuzz-address
+#   fuzz-varlink  fuzz-srv  fuzz-address  fuzz-json
 #
 # 1. The package's modules (and their dependencies) are compiled by SwiftPM into the
 #    separate scratch path .build-fuzz, release mode, with libFuzzer coverage and
@@ -45,7 +45,7 @@ find "$BIN" -path '*.build/*' -name '*.o' \
               -e '/mailsrvsoak.build/' -e '/mailsrvbench.build/' -e '\.product/' -e '-tool.build/' \
     | sort | sed 's/^/"/; s/$/"/' > "$SCRATCH/objects.rsp"
 
-for target in srv address varlink; do
+for target in srv address varlink json; do
     echo "linking $SCRATCH/bin/fuzz-$target"
     rm -f "$SCRATCH/bin/fuzz-$target"
     # shellcheck disable=SC2086
@@ -54,7 +54,7 @@ for target in srv address varlink; do
         "$ROOT/fuzz/targets/$target.swift" @"$SCRATCH/objects.rsp" $LIBS \
         -o "$SCRATCH/bin/fuzz-$target" 2>&1 | grep -v "Cannot export local symbol" || true
 done
-for target in srv address varlink; do
+for target in srv address varlink json; do
     [ -x "$SCRATCH/bin/fuzz-$target" ] || { echo "fuzz/build.sh: linking fuzz-$target failed" >&2; exit 1; }
 done
-echo "built: $SCRATCH/bin/fuzz-srv fuzz-address fuzz-varlink"
+echo "built: $SCRATCH/bin/fuzz-srv fuzz-address fuzz-varlink fuzz-json"

@@ -3,12 +3,12 @@
 # the other, and prints the executions each reached. Stops at the first crash, leak or
 # hang (libFuzzer leaves crash-*/leak-*/timeout-* in .build-fuzz/artifacts/).
 #
-#   fuzz/run.sh [SECONDS] [TARGET…]        targets: varlink srv address (default: all)
+#   fuzz/run.sh [SECONDS] [TARGET…]        targets: varlink srv address json (default: all)
 set -eu
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-300}
 [ $# -gt 0 ] && shift
-TARGETS=${*:-varlink srv address}
+TARGETS=${*:-varlink srv address json}
 BIN=.build-fuzz/bin
 for target in $TARGETS; do
     [ -x "$BIN/fuzz-$target" ] || { echo "missing $BIN/fuzz-$target: run fuzz/build.sh" >&2; exit 2; }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The DNS cache on disk (a `JSONFile`), entries with their absolute expiry times.
 public enum CacheFile {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The record types mailsrvd asks for.
 public enum RecordType: String, Codable, Sendable, Hashable, CaseIterable {

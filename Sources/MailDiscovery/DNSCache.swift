@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A cache key: one DNS question.
 public struct CacheKey: Hashable, Codable, Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 /// Errors of a discovery, named as PROTOCOL.md's errors.

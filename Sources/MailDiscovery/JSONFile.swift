@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A state file: one JSON document with a version, dates as seconds since 1970, written
 /// atomically (temporary file, then rename) and readable by its owner only (0600).
@@ -22,9 +23,7 @@ public enum JSONFile {
         // and only then chmods it, a window in which another user may open it.
         unlink(temporary.path)
         let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: temporary.path])
-        }
+        guard descriptor >= 0 else { throw JSONFileWriteError(path: temporary.path, errno: errno) }
         let written = data.withUnsafeBytes { bytes -> Bool in
             var offset = 0
             while offset < bytes.count {
@@ -36,12 +35,11 @@ public enum JSONFile {
             return true
         }
         guard close(descriptor) == 0, written else {
+            let failure = JSONFileWriteError(path: temporary.path, errno: errno)
             unlink(temporary.path)
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: temporary.path])
+            throw failure
         }
-        guard rename(temporary.path, url.path) == 0 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
-        }
+        guard rename(temporary.path, url.path) == 0 else { throw JSONFileWriteError(path: url.path, errno: errno) }
     }
 
     /// The contents of a file written by `save` with the same `version`. Throws on a
@@ -53,4 +51,11 @@ public enum JSONFile {
         guard envelope.version == version else { throw UnsupportedVersion(version: envelope.version) }
         return envelope.contents
     }
+}
+
+/// Why `JSONFile.save` could not write its file.
+public struct JSONFileWriteError: Error, CustomStringConvertible {
+    public var path: String
+    public var errno: Int32
+    public var description: String { "cannot write \(path): \(String(cString: strerror(errno)))" }
 }

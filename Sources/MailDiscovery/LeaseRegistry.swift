@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Who holds a lease: a local user (the peer uid of the socket) and the client connection
 /// that acquired it, so that the lease dies with that connection.

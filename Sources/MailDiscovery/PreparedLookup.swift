@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What a lookup's DNS answers decide once, for as long as they stay fresh: the candidates
 /// in tiers of equal rank, each target's addresses, the TTLs. Everything but the random

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Where the cache and the pins read the current time from. Injected so that tests can
 /// move time by hand; expiries are absolute wall-clock times so they survive a restart.

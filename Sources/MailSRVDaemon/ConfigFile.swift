@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import MailDiscovery
 import Resolver
 
@@ -41,7 +42,8 @@ public enum ConfigFile {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw ConfigError(file: path, line: 0, key: nil, problem: "cannot be read: \(error.localizedDescription)")
+            let reason = access(path, R_OK) == 0 ? "not UTF-8 text" : String(cString: strerror(errno))
+            throw ConfigError(file: path, line: 0, key: nil, problem: "cannot be read: \(reason)")
         }
         try parse(text, file: path, into: &configuration)
     }
@@ -51,7 +53,7 @@ public enum ConfigFile {
         var inSection = false
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let number = index + 1
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            let line = rawLine.trimmed
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("[") {
                 guard line == "[\(section)]" else {
@@ -63,8 +65,8 @@ public enum ConfigFile {
             guard let equals = line.firstIndex(of: "=") else {
                 throw ConfigError(file: file, line: number, key: nil, problem: "expected Key=Value")
             }
-            let key = line[..<equals].trimmingCharacters(in: .whitespaces)
-            let value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            let key = line[..<equals].trimmed
+            let value = line[line.index(after: equals)...].trimmed
             guard inSection else {
                 throw ConfigError(file: file, line: number, key: key, problem: "outside the [\(section)] section")
             }
@@ -151,5 +153,12 @@ public enum ConfigFile {
             throw ValueProblem(text: "'\(value)' is not a duration (e.g. 30s, 10min, 1d)")
         }
         return parsed * scale
+    }
+}
+
+extension Substring {
+    /// Without whitespace at either end.
+    fileprivate var trimmed: String {
+        String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
     }
 }

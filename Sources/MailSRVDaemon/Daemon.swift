@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Logging
 import MailDiscovery
 import MailSRVInterface
@@ -16,11 +16,8 @@ import Varlink
 public struct Daemon: Service {
     public static let version = "0.1.0"
 
-    /// The Varlink interface text, `io.mailsrvd.Discovery.varlink`, embedded at build time
-    /// and served by `GetInterfaceDescription`.
-    public static let interface = VarlinkInterface(
-        name: DiscoveryInterface.name,
-        description: String(decoding: PackageResources.io_mailsrvd_Discovery_varlink, as: UTF8.self))
+    /// The Varlink interface, served by `GetInterfaceDescription`.
+    public static let interface = VarlinkInterface(name: DiscoveryInterface.name, description: discoveryInterfaceText)
 
     public static let info = VarlinkServiceInfo(vendor: "mailsrvd", product: "mailsrvd", version: version,
                                                 url: "https://github.com/mailsrvd/mailsrvd", interfaces: [interface])

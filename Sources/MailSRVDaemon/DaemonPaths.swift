@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import MailSRVInterface
 
 /// The daemon's socket and directories (DESIGN.md §6): flags and the config file first,

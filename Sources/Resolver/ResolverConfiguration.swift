@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// How the resolver treats DNSSEC (DESIGN.md §4).
 public enum DNSSECMode: String, Sendable, Hashable, Codable, CaseIterable {

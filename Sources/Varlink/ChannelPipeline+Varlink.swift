@@ -1,8 +1,8 @@
 import NIOCore
 
 extension ChannelPipeline.SynchronousOperations {
-    /// Adds what serves Varlink on an accepted connection: NUL framing both ways and a
-    /// ``VarlinkConnectionHandler``. Call it from the child channel initializer, after
+    /// Adds what serves Varlink on an accepted connection: a ``VarlinkFrameDecoder`` and a
+    /// ``VarlinkConnectionHandler`` (which frames its replies itself). Call it from the child channel initializer, after
     /// reading the peer's credentials into `connection`.
     ///
     /// - Parameters:
@@ -16,7 +16,6 @@ extension ChannelPipeline.SynchronousOperations {
         maxInFlight: Int = VarlinkConnectionHandler.defaultMaxInFlight
     ) throws {
         try self.addHandler(ByteToMessageHandler(VarlinkFrameDecoder(maxMessageSize: maxMessageSize)))
-        try self.addHandler(MessageToByteHandler(VarlinkFrameEncoder()))
         try self.addHandler(
             VarlinkConnectionHandler(service: service, info: info, connection: connection, maxInFlight: maxInFlight)
         )

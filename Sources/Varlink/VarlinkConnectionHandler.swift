@@ -4,8 +4,9 @@ import NIOCore
 /// them, and writes the replies back **in call order**, even when calls are pipelined
 /// and finish out of order.
 ///
-/// Put it after a ``VarlinkFrameDecoder`` and a ``VarlinkFrameEncoder`` (see
-/// `ChannelPipeline.SynchronousOperations.addVarlinkServerHandlers`). All its state
+/// Put it after a ``VarlinkFrameDecoder`` (see
+/// `ChannelPipeline.SynchronousOperations.addVarlinkServerHandlers`); it writes each reply
+/// with its NUL, the replies ready at once in one buffer. All its state
 /// lives on the channel's event loop. A call the ``VarlinkService`` can answer at once
 /// (``VarlinkService/answerImmediately(_:context:)``) is answered right there; every other
 /// call runs in its own `Task`, and its reply hops back to the event loop.
@@ -201,14 +202,16 @@ public final class VarlinkConnectionHandler: ChannelDuplexHandler {
     /// Writes the replies that are next in call order, then closes or resumes reading.
     private func writeReady(context: ChannelHandlerContext) {
         guard !self.closed else { return }
-        var wrote = false
+        var ready: ByteBuffer?
         while let reply = self.replies.removeValue(forKey: self.nextSlotToWrite) {
             self.nextSlotToWrite += 1
-            context.write(Self.wrapOutboundOut(context.channel.allocator.buffer(bytes: reply.encoded())), promise: nil)
-            wrote = true
+            let message = reply.encoded()
+            if ready == nil { ready = context.channel.allocator.buffer(capacity: message.count + 1) }
+            ready!.writeBytes(message)
+            ready!.writeInteger(UInt8(0))
         }
-        if wrote {
-            context.flush()
+        if let ready {
+            context.writeAndFlush(Self.wrapOutboundOut(ready), promise: nil)
         }
         if self.closing {
             if self.unfinished == 0 {

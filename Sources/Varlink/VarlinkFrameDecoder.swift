@@ -37,16 +37,15 @@ public struct VarlinkFrameDecoder: ByteToMessageDecoder {
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        let readable = buffer.readableBytesView
-        let start = readable.index(readable.startIndex, offsetBy: self.scannedBytes)
-        guard let nul = readable[start...].firstIndex(of: 0) else {
-            self.scannedBytes = readable.count
-            if readable.count > self.maxMessageSize {
+        let scanned = self.scannedBytes
+        let nul = buffer.withUnsafeReadableBytes { bytes in bytes[scanned...].firstIndex(of: 0) }
+        guard let length = nul else {
+            self.scannedBytes = buffer.readableBytes
+            if buffer.readableBytes > self.maxMessageSize {
                 throw VarlinkFrameError.messageTooLarge(limit: self.maxMessageSize)
             }
             return .needMoreData
         }
-        let length = nul - readable.startIndex
         if length > self.maxMessageSize {
             throw VarlinkFrameError.messageTooLarge(limit: self.maxMessageSize)
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import Logging
 import MailSRVDaemon
 import Resolver
@@ -63,7 +64,7 @@ struct MailSRVD: AsyncParsableCommand {
         do {
             settings = try loadConfiguration()
         } catch let error as ConfigError {
-            FileHandle.standardError.write(Data("mailsrvd: \(error)\n".utf8))
+            printError("mailsrvd: \(error)")
             throw ExitCode(78)  // EX_CONFIG
         }
         LogDestination.bootstrap(level: Logger.Level(rawValue: settings.logLevel) ?? .info)
@@ -73,7 +74,7 @@ struct MailSRVD: AsyncParsableCommand {
         do {
             listen = try ListenFDs.varlinkSocket().map { .inherited(fd: $0) } ?? .path(paths.socket)
         } catch {
-            FileHandle.standardError.write(Data("mailsrvd: socket activation: \(error)\n".utf8))
+            printError("mailsrvd: socket activation: \(error)")
             throw ExitCode(1)
         }
         let daemon = Daemon(configuration: settings, paths: paths, listen: listen, logger: logger,
@@ -105,3 +106,9 @@ struct MailSRVD: AsyncParsableCommand {
 }
 
 extension DNSSECMode: ExpressibleByArgument {}
+
+/// Writes one line to standard error (before the logger is set up).
+private func printError(_ line: String) {
+    let bytes = Array((line + "\n").utf8)
+    _ = write(STDERR_FILENO, bytes, bytes.count)
+}

@@ -4,7 +4,7 @@ import Testing
 import Varlink
 
 /// Drives a ``VarlinkConnectionHandler`` (with its framing) through a testing channel.
-private struct Connection {
+private final class Connection {
     let channel: NIOAsyncTestingChannel
     let service = TestService()
 
@@ -29,11 +29,17 @@ private struct Connection {
         try await self.send(calls.map { $0.serialized() + "\0" }.joined())
     }
 
+    /// Replies written but not yet taken (one write may hold several).
+    private var pending: [String] = []
+
     /// The next reply written, as its exact text without the NUL.
     func replyText() async throws -> String {
-        var buffer = try await self.channel.waitForOutboundWrite(as: ByteBuffer.self)
-        #expect(buffer.readableBytesView.last == 0)
-        return String(buffer: buffer.readSlice(length: buffer.readableBytes - 1)!)
+        if self.pending.isEmpty {
+            let buffer = try await self.channel.waitForOutboundWrite(as: ByteBuffer.self)
+            #expect(buffer.readableBytesView.last == 0)
+            self.pending = buffer.readableBytesView.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        }
+        return self.pending.removeFirst()
     }
 
     func reply() async throws -> VarlinkReply {

@@ -68,11 +68,4 @@ import Varlink
         }
         #expect(try channel.readInbound(as: ByteBuffer.self).map { String(buffer: $0) } == "{}")
     }
-
-    @Test func encoderAppendsOneNUL() throws {
-        let channel = EmbeddedChannel(handler: MessageToByteHandler(VarlinkFrameEncoder()))
-        try channel.writeOutbound(ByteBuffer(string: #"{"parameters":{}}"#))
-        let written = try #require(try channel.readOutbound(as: ByteBuffer.self))
-        #expect(Array(written.readableBytesView) == Array(#"{"parameters":{}}"#.utf8) + [0])
-    }
 }

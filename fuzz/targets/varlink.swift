@@ -7,7 +7,8 @@
 // ordering, pins and leases.
 //
 // The input is the byte stream a client sends; then the client half-closes. The
-// connection must close by itself (a hang is caught by libFuzzer's -timeout), and
+// connection must close by itself once every call has run (checked directly: the harness
+// runs everything on one thread, see InlineExecutor), and
 // everything written back must be NUL-terminated messages, each a JSON object (checked
 // with Foundation's JSONSerialization, not the daemon's own parser) with either a string
 // "error" or an object "parameters".
@@ -17,6 +18,7 @@
 // success, negative and failure paths of dispatch run without any network, and fast.
 // The peer uid is 0 for even-length inputs (Flush allowed) and 1000 for odd ones.
 import Dispatch
+import Glibc
 import Foundation
 import Logging
 import MailDiscovery
@@ -53,29 +55,75 @@ let quietLogger: Logger = {
     return logger
 }()
 
-final class Box<T>: @unchecked Sendable { var value: T?; init() {} }
+// One thread does everything: the connection runs on an EmbeddedChannel, and every job
+// Swift concurrency would put on its global executor (the tasks of calls that need the
+// resolver, the resolver's own tasks, connectionClosed) is caught by the runtime's
+// enqueue hook and run here, in order, until nothing is left. So an input is answered
+// without thread hops or waiting, always in the same order (a finding replays exactly),
+// and everything it allocated is freed again before LLVMFuzzerTestOneInput returns:
+// libFuzzer then has no reason to run a LeakSanitizer pass after each input, which made
+// the previous harness (NIOAsyncTestingChannel, a Task and a semaphore per input) slow.
+final class InlineExecutor: SerialExecutor, @unchecked Sendable {
+    /// Only touched on the fuzzing thread (the hook hands other threads' jobs on).
+    var jobs: [UnownedJob] = []
+    let thread = pthread_self()
 
-func runConnection(_ input: [UInt8]) async throws -> [UInt8] {
+    func enqueue(_ job: consuming ExecutorJob) { jobs.append(UnownedJob(job)) }
+
+    func asUnownedSerialExecutor() -> UnownedSerialExecutor { UnownedSerialExecutor(ordinary: self) }
+
+    var onItsThread: Bool { pthread_equal(thread, pthread_self()) != 0 }
+
+    /// Runs the jobs enqueued so far and the ones they enqueue; false if there were none.
+    func drain() -> Bool {
+        var ran = false
+        while !jobs.isEmpty {
+            let batch = jobs
+            jobs.removeAll(keepingCapacity: true)
+            for job in batch { job.runSynchronously(on: asUnownedSerialExecutor()) }
+            ran = true
+        }
+        return ran
+    }
+}
+
+let inline = InlineExecutor()
+
+typealias EnqueueOriginal = @convention(thin) (UnownedJob) -> Void
+typealias EnqueueHook = @convention(thin) (UnownedJob, EnqueueOriginal) -> Void
+
+func installInlineExecutor() {
+    precondition(inline.onItsThread)  // initializes `inline` on this thread, before the hook can run
+    guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "swift_task_enqueueGlobal_hook") else {
+        fatalError("swift_task_enqueueGlobal_hook not found in the Swift runtime")
+    }
+    symbol.assumingMemoryBound(to: EnqueueHook?.self).pointee = { job, original in
+        if inline.onItsThread { inline.jobs.append(job) } else { original(job) }
+    }
+}
+
+func runConnection(_ input: [UInt8]) throws -> [UInt8] {
     let service = DiscoveryService(
         discovery: Discovery(resolver: CachingResolver(upstream: StubDNS()), settings: settings),
         registry: LeaseRegistry(), limits: UserLimits(maxConnections: 8, maxCallsInFlight: 64), logger: quietLogger)
-    let channel = NIOAsyncTestingChannel()
+    let channel = EmbeddedChannel()
     let connection = VarlinkConnectionContext(id: 1, peerUID: input.count % 2 == 0 ? 0 : 1000)
-    try await channel.testingEventLoop.executeInContext {
-        try channel.pipeline.syncOperations.addVarlinkServerHandlers(
-            service: service, info: Daemon.info, connection: connection)
-    }
-    try await channel.connect(to: try SocketAddress(ipAddress: "127.0.0.1", port: 1)).get()
+    try channel.pipeline.syncOperations.addVarlinkServerHandlers(
+        service: service, info: Daemon.info, connection: connection)
+    try channel.connect(to: try SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
     if !input.isEmpty {
-        try await channel.writeInbound(channel.allocator.buffer(bytes: input))
+        try channel.writeInbound(channel.allocator.buffer(bytes: input))
     }
     channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
-    try await channel.closeFuture.get()
+    // Calls that went to tasks finish here; their replies are written as they come.
+    repeat { channel.embeddedEventLoop.run() } while inline.drain()
+    precondition(!channel.isActive, "the connection did not close by itself: nothing is left to run")
     var output: [UInt8] = []
-    while let buffer = try await channel.readOutbound(as: ByteBuffer.self) {
+    while let buffer = try channel.readOutbound(as: ByteBuffer.self) {
         output += buffer.readableBytesView
     }
-    _ = try? await channel.finish(acceptAlreadyClosed: true)
+    _ = try? channel.finish(acceptAlreadyClosed: true)
+    repeat { channel.embeddedEventLoop.run() } while inline.drain()  // connectionClosed
     return output
 }
 
@@ -93,19 +141,20 @@ func check(_ output: [UInt8]) {
     }
 }
 
+@_cdecl("LLVMFuzzerInitialize")
+public func fuzzVarlinkInitialize(_ argc: UnsafeMutablePointer<CInt>?, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?) -> CInt {
+    installInlineExecutor()
+    return 0
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzVarlinkConnection(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
+    precondition(inline.onItsThread, "libFuzzer called from another thread than LLVMFuzzerInitialize")
     let input = count == 0 ? [] : Array(UnsafeRawBufferPointer(start: start, count: count))
-    let done = DispatchSemaphore(value: 0)
-    let result = Box<Result<[UInt8], any Error>>()
-    Task {
-        do { result.value = .success(try await runConnection(input)) } catch { result.value = .failure(error) }
-        done.signal()
-    }
-    done.wait()
-    switch result.value! {
-    case .success(let output): check(output)
-    case .failure(let error): preconditionFailure("the test channel failed: \(error)")
+    do {
+        check(try runConnection(input))
+    } catch {
+        preconditionFailure("the test channel failed: \(error)")
     }
     return 0
 }

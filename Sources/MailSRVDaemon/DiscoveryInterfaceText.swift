@@ -1,0 +1,86 @@
+/// The text of `io.mailsrvd.Discovery.varlink` (next to this file, installed to
+/// share/varlink by `make install`), served by `GetInterfaceDescription`. Kept here as a
+/// literal rather than a SwiftPM resource: resources link all of Foundation (about 6 MiB
+/// more resident memory). A daemon test checks that the two texts are the same.
+let discoveryInterfaceText = #"""
+# Finds the IMAP, POP3 and submission servers of an email address's domain from
+# DNS SRV records (RFC 6186, RFC 8314, RFC 2782), caches them for their TTL, and
+# pins each user's active connections to one server so further ones reuse it.
+interface io.mailsrvd.Discovery
+
+# One way to reach a mail service.
+type Endpoint (
+  service: string,      # imaps | imap | pop3s | pop3 | submissions | submission
+  tls: string,          # "implicit" (TLS from the first byte) | "starttls"
+  host: string,         # SRV target, lower case A-label form, no trailing dot
+  port: int,
+  priority: int,
+  weight: int,
+  addresses: []string,  # the target's IPv6/IPv4 addresses, in the order to try
+  ttl: int              # seconds left of the shorter of its SRV and address records (0 when stale)
+)
+
+type Lease (
+  lease: string,
+  email: string,
+  want: string,
+  endpoint: Endpoint,
+  address: string,
+  state: string         # "pending" | "connected"
+)
+
+# All usable endpoints for the address, best first. Reads the cache; asks DNS
+# only for what is missing or expired.
+method Lookup(
+  email: string,        # "user@example.net", or a bare domain "example.net"
+  want: ?string,        # "retrieval" (default) | "submission" | imaps | imap | pop3s | pop3 | submissions
+  clientHost: ?string,  # FQDN for the same-subdomain preference; default: this host's
+  resolve: ?bool        # also resolve target addresses (default true)
+) -> (
+  domain: string,       # the mail domain, A-label (punycode) form
+  candidates: []Endpoint,
+  dnssec: string,       # "secure" | "insecure" | "bogus" (DESIGN.md §1.8)
+  source: string,       # "dns" | "cache" | "stale"
+  verifyNames: []string # names the server certificate may present (RFC 7817)
+)
+
+# One endpoint and one address to connect to now, held until released. While the
+# caller's uid holds any lease for the same domain and want, every Acquire returns
+# that same (host, port, address) with reused = true and issues no DNS query.
+method Acquire(email: string, want: ?string, clientHost: ?string) -> (
+  lease: string,        # opaque, unguessable
+  endpoint: Endpoint,
+  address: string,
+  reused: bool,
+  verifyNames: []string
+)
+
+# outcome "connected": the connection works. outcome "failed": it could not be
+# made; the tuple is marked failed for this uid and the lease moves to the next
+# one (next address of the same host, then the next host, then — for retrieval —
+# the POP3 services), which is returned. Error Exhausted when none is left.
+method Report(lease: string, outcome: string) -> (endpoint: ?Endpoint, address: ?string)
+
+method Release(lease: string) -> ()
+
+# The caller's own leases.
+method ListLeases() -> (leases: []Lease)
+
+# Drops cached records (one domain, or all). uid 0 only.
+method Flush(domain: ?string) -> (flushed: int)
+
+# Counters of the whole daemon; nothing that names a user or an address.
+method Stats() -> (
+  cachedNames: int, cacheHits: int, cacheMisses: int, staleServed: int,
+  dnsQueries: int, clients: int, leases: int, uptimeSeconds: int
+)
+
+error InvalidAddress(email: string)              # not an email address or domain name
+error NoService(domain: string, want: string)    # no SRV records, or only "." targets
+error ResolutionFailed(domain: string, reason: string)  # timeout, SERVFAIL, DNSSEC bogus in strict mode
+error Exhausted(domain: string)                  # every candidate has been reported failed
+error NoSuchLease(lease: string)                 # unknown, released, or another uid's
+error PermissionDenied()
+error TooManyRequests()                          # a per-uid limit was hit
+
+"""#
