@@ -19,9 +19,9 @@ DAEMON=${BENCH_DAEMON:-$BIN/mailsrvd}
 HERE=$(cd "$(dirname "$0")" && pwd)
 
 if (( SMOKE )); then
-    WARM=200 COLD=12 SECONDS_PER_RUN=0.5 CONNS="1 16" FILL=200 COLD_RUNS=3 CHAIN_RUNS=2 DELAYS="20" STARTS=1
+    WARM=200 COLD=12 SECONDS_PER_RUN=0.5 CONNS="1 16" FILL=200 COLD_RUNS=3 CHAIN_RUNS=2 DELAYS="20" STARTS=1 INPROCESS_CALLS=20000
 else
-    WARM=10000 COLD=200 SECONDS_PER_RUN=5 CONNS="1 4 16 64" FILL=10000 COLD_RUNS=20 CHAIN_RUNS=10 DELAYS="20 50" STARTS=5
+    WARM=10000 COLD=200 SECONDS_PER_RUN=5 CONNS="1 4 16 64" FILL=10000 COLD_RUNS=20 CHAIN_RUNS=10 DELAYS="20 50" STARTS=5 INPROCESS_CALLS=500000
 fi
 HOT_DOMAINS=100             # the warm names the cached-lookup runs cycle through
 NS=mailsrvbench$$           # our network namespace, and its veth pair
@@ -110,6 +110,8 @@ stop_daemon() {
 }
 
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+# Of the RSS, the anonymous part (heap, stacks): the rest are pages of mapped files (code).
+rss_anon_kib() { awk '/^RssAnon:/ { print $2 }' "/proc/$1/status"; }
 
 # load SOCKET CONNS [extra args…]: one run of the generator.
 load() {
@@ -128,21 +130,22 @@ bench_cached() {
             --seconds "$SECONDS_PER_RUN" --domains 'user@w%d.bench.example' --count $HOT_DOMAINS)}"
     done
 
+    log "mailsrvd: one cached Lookup in process, without the socket"
+    record "{\"kind\":\"inprocess\",\"result\":$("$BIN/mailsrvbench" inprocess --calls "$INPROCESS_CALLS")}"
+
     log "mailsrvd: exec to READY=1 ($STARTS starts)"
     for i in $(seq "$STARTS"); do
         start_daemon "start$i" "127.0.0.1@$KNOT_PORT"
         record "{\"kind\":\"ready\",\"ms\":$READY_MS}"
         sleep 0.3
-        record "{\"kind\":\"rss_idle\",\"kib\":$(rss_kib "$DAEMON_PID")}"
+        record "{\"kind\":\"rss_idle\",\"kib\":$(rss_kib "$DAEMON_PID"),\"anon_kib\":$(rss_anon_kib "$DAEMON_PID")}"
         stop_daemon "$DAEMON_PID"
     done
 
     start_daemon main "127.0.0.1@$KNOT_PORT"
     MAIN_PID=$DAEMON_PID MAIN_SOCKET=$SOCKET
     log "mailsrvd: warming $HOT_DOMAINS domains, then cached Lookup"
-    # Cache misses go one connection at a time: concurrent upstream queries crash this
-    # release build (see BENCHMARKS.md, "Found on the way").
-    load "$MAIN_SOCKET" 1 --each-once --domains 'user@w%d.bench.example' --count $HOT_DOMAINS > "$WORK/warm.json"
+    load "$MAIN_SOCKET" 8 --each-once --domains 'user@w%d.bench.example' --count $HOT_DOMAINS > "$WORK/warm.json"
     for c in $CONNS; do
         record "{\"kind\":\"cached\",\"target\":\"mailsrvd\",\"result\":$(load "$MAIN_SOCKET" "$c" \
             --seconds "$SECONDS_PER_RUN" --domains 'user@w%d.bench.example' --count $HOT_DOMAINS)}"
@@ -200,11 +203,11 @@ CONF
 # --- 3. memory with 10,000 domains ---------------------------------------------------
 bench_memory() {
     log "mailsrvd: filling the cache with $FILL domains"
-    load "$MAIN_SOCKET" 1 --each-once --domains 'user@w%d.bench.example' --count "$FILL" \
+    load "$MAIN_SOCKET" 8 --each-once --domains 'user@w%d.bench.example' --count "$FILL" \
         | python3 -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps({"calls":d["calls"],"errors":d["errors"],"seconds":d["seconds"]}))' \
         > "$WORK/fill.json"
     sleep 0.5
-    record "{\"kind\":\"rss_full\",\"domains\":$FILL,\"kib\":$(rss_kib "$MAIN_PID"),\"fill\":$(cat "$WORK/fill.json")}"
+    record "{\"kind\":\"rss_full\",\"domains\":$FILL,\"kib\":$(rss_kib "$MAIN_PID"),\"anon_kib\":$(rss_anon_kib "$MAIN_PID"),\"fill\":$(cat "$WORK/fill.json")}"
 }
 
 # --- 2. cold discovery behind a real RTT ---------------------------------------------
