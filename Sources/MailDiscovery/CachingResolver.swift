@@ -64,39 +64,63 @@ public final class CachingResolver: Sendable {
         try await result(for: CacheKey(name: name, type: type)).get()
     }
 
-    /// `resolve` as a `Result`, for task groups that collect several answers.
+    /// `resolve` as a `Result`.
     public func result(for key: CacheKey) async -> Result<ResolvedAnswer, ResolutionFailure> {
-        let (cached, refresh) = state.withLock { state -> (CacheLookup, Task<Result<DNSAnswer, ResolutionFailure>, Never>?) in
-            let lookup = state.cache.lookup(key, now: time.now())
-            if case .fresh = lookup {
-                state.counters.hits += 1
-                return (lookup, nil)
-            }
-            state.counters.misses += 1
-            return (lookup, sharedQuery(for: key, in: &state))
-        }
-        if case .fresh(let entry) = cached {
-            return .success(ResolvedAnswer(answer: entry.answer, ttl: entry.secondsLeft(at: time.now()), source: .cache))
-        }
-        switch await refresh!.value {
-        case .success(let answer):
-            return .success(ResolvedAnswer(answer: answer, ttl: Int(effectiveTTL(answer)), source: .dns))
-        case .failure(let failure):
-            guard case .expired(let entry) = cached else { return .failure(failure) }
-            state.withLock { $0.counters.staleServed += 1 }
-            return .success(ResolvedAnswer(answer: entry.answer, ttl: 0, source: .stale))
-        }
+        await finish(begin(key))
     }
 
     /// The answers to several questions at once: under one lock when all are fresh (the
-    /// path of every repeated lookup: no task, no suspension), else each in parallel.
+    /// path of every repeated lookup: no task, no suspension), else every missing one
+    /// queried at once (each query is a task of its own), then collected.
     public func results(for keys: [CacheKey]) async -> [CacheKey: Result<ResolvedAnswer, ResolutionFailure>] {
         if let fresh = freshResults(for: keys) { return fresh }
-        return await withTaskGroup(of: (CacheKey, Result<ResolvedAnswer, ResolutionFailure>).self) { group in
-            for key in keys {
-                group.addTask { (key, await self.result(for: key)) }
+        let started = keys.map { ($0, begin($0)) }
+        var results: [CacheKey: Result<ResolvedAnswer, ResolutionFailure>] = [:]
+        for (key, lookup) in started {
+            results[key] = await finish(lookup)
+        }
+        return results
+    }
+
+    /// A question looked up in the cache: answered, or waiting for its upstream query.
+    private enum Lookup {
+        case fresh(ResolvedAnswer)
+        /// The query, and the expired entry to serve as stale if it fails.
+        case querying(Task<Result<DNSAnswer, ResolutionFailure>, Never>, expired: CacheEntry?)
+    }
+
+    /// Looks `key` up in the cache and, when it is not fresh, starts (or joins) its query.
+    private func begin(_ key: CacheKey) -> Lookup {
+        let now = time.now()
+        return state.withLock { state in
+            switch state.cache.lookup(key, now: now) {
+            case .fresh(let entry):
+                state.counters.hits += 1
+                return .fresh(ResolvedAnswer(answer: entry.answer, ttl: entry.secondsLeft(at: now), source: .cache))
+            case .expired(let entry):
+                state.counters.misses += 1
+                return .querying(sharedQuery(for: key, in: &state), expired: entry)
+            case .miss:
+                state.counters.misses += 1
+                return .querying(sharedQuery(for: key, in: &state), expired: nil)
             }
-            return await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+        }
+    }
+
+    /// The answer of a `begin`: from DNS, else the expired entry as stale.
+    private func finish(_ lookup: Lookup) async -> Result<ResolvedAnswer, ResolutionFailure> {
+        switch lookup {
+        case .fresh(let answer):
+            return .success(answer)
+        case .querying(let query, let expired):
+            switch await query.value {
+            case .success(let answer):
+                return .success(ResolvedAnswer(answer: answer, ttl: Int(effectiveTTL(answer)), source: .dns))
+            case .failure(let failure):
+                guard let expired else { return .failure(failure) }
+                state.withLock { $0.counters.staleServed += 1 }
+                return .success(ResolvedAnswer(answer: expired.answer, ttl: 0, source: .stale))
+            }
         }
     }
 
