@@ -4,7 +4,11 @@
 #
 # 1. The package's modules (and their dependencies) are compiled by SwiftPM into the
 #    separate scratch path .build-fuzz, release mode, with libFuzzer coverage and
-#    AddressSanitizer (--sanitize=fuzzer --sanitize=address); only targets, no linking.
+#    AddressSanitizer; only targets, no linking. SwiftPM hands swiftc the two sanitizers
+#    as two flags (-sanitize=fuzzer -sanitize=address), and swiftc keeps only the last:
+#    the Swift modules got ASan but no coverage, so libFuzzer saw the edges of the target
+#    file alone. -Xswiftc -sanitize=fuzzer,address comes after them and wins; the check
+#    after the build makes sure the modules carry coverage counters.
 # 2. Each target file is compiled with `swiftc -sanitize=fuzzer,address` against those
 #    modules and linked with their object files (libFuzzer supplies main()).
 #
@@ -16,7 +20,7 @@ ROOT=$(pwd)
 SCRATCH="$ROOT/.build-fuzz"
 SWIFT=${SWIFT:-swift}
 CONF=${FUZZ_CONFIGURATION:-release}
-SAN="--sanitize=fuzzer --sanitize=address"
+SAN="--sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address"
 
 for target in MailSRVDaemon NIOEmbedded; do
     $SWIFT build --scratch-path "$SCRATCH" -c "$CONF" $SAN --target "$target"
@@ -39,11 +43,26 @@ done
 LIBS="$(pkg-config --libs libunbound libidn2 libsystemd)"
 
 # Object files of every library module built above (not executables, tests, plugins), in a
-# response file: some have spaces in their names.
+# response file: some have spaces in their names. A Swift object its module's output file
+# map no longer names (its source was deleted since an earlier build) is left out.
 find "$BIN" -path '*.build/*' -name '*.o' \
     | grep -v -e '/mailsrvd.build/' -e '/mailsrvctl.build/' -e 'Tests.build/' -e '/KnotHarness.build/' \
               -e '/mailsrvsoak.build/' -e '/mailsrvbench.build/' -e '\.product/' -e '-tool.build/' \
-    | sort | sed 's/^/"/; s/$/"/' > "$SCRATCH/objects.rsp"
+    | sort | while IFS= read -r object; do
+        case "$object" in
+        *.swift.o)
+            map="${object%/*}/output-file-map.json"
+            if [ -f "$map" ] && ! grep -qF "\"object\": \"$object\"" "$map"; then continue; fi ;;
+        esac
+        printf '"%s"\n' "$object"
+    done > "$SCRATCH/objects.rsp"
+
+# The modules under test must carry libFuzzer's coverage counters (see 1. above).
+grep -e '/Varlink.build/' -e '/MailDiscovery.build/' -e '/Resolver.build/' "$SCRATCH/objects.rsp" | tr -d '"' \
+    | while IFS= read -r object; do
+        grep -q __sancov_cntrs "$object" || {
+            echo "fuzz/build.sh: no libFuzzer coverage in $object (-sanitize=fuzzer lost)" >&2; exit 1; }
+    done
 
 for target in srv address varlink json; do
     echo "linking $SCRATCH/bin/fuzz-$target"

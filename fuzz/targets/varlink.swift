@@ -88,6 +88,8 @@ final class InlineExecutor: SerialExecutor, @unchecked Sendable {
 }
 
 let inline = InlineExecutor()
+/// FUZZ_SHOW_REPLIES=1: print what the daemon wrote back (to look at one input).
+nonisolated(unsafe) var showReplies = false
 
 typealias EnqueueOriginal = @convention(thin) (UnownedJob) -> Void
 typealias EnqueueHook = @convention(thin) (UnownedJob, EnqueueOriginal) -> Void
@@ -100,6 +102,10 @@ func installInlineExecutor() {
     symbol.assumingMemoryBound(to: EnqueueHook?.self).pointee = { job, original in
         if inline.onItsThread { inline.jobs.append(job) } else { original(job) }
     }
+    // A task made here must land in `inline`, or the runtime ignores the hook.
+    _ = Task { 1 }
+    precondition(inline.jobs.count == 1, "swift_task_enqueueGlobal_hook is not honoured by this Swift runtime")
+    _ = inline.drain()
 }
 
 func runConnection(_ input: [UInt8]) throws -> [UInt8] {
@@ -144,6 +150,7 @@ func check(_ output: [UInt8]) {
 @_cdecl("LLVMFuzzerInitialize")
 public func fuzzVarlinkInitialize(_ argc: UnsafeMutablePointer<CInt>?, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?) -> CInt {
     installInlineExecutor()
+    showReplies = getenv("FUZZ_SHOW_REPLIES") != nil
     return 0
 }
 
@@ -152,7 +159,9 @@ public func fuzzVarlinkConnection(_ start: UnsafeRawPointer?, _ count: Int) -> C
     precondition(inline.onItsThread, "libFuzzer called from another thread than LLVMFuzzerInitialize")
     let input = count == 0 ? [] : Array(UnsafeRawBufferPointer(start: start, count: count))
     do {
-        check(try runConnection(input))
+        let output = try runConnection(input)
+        if showReplies { print(String(decoding: output.map { $0 == 0 ? 0x0A : $0 }, as: UTF8.self)) }
+        check(output)
     } catch {
         preconditionFailure("the test channel failed: \(error)")
     }
