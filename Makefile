@@ -52,11 +52,13 @@ clean:
 # ---------------------------------------------------------------------------------------
 # make bench        release build in .build-bench, then bench/run.sh: its own Knot, mailsrvd
 #                   and the anchors (NUL-echo floor, unbound + dnsperf, kdig chain); writes
-#                   the tables into BENCHMARKS.md (~5 min, needs root for the netns).
-# make bench-smoke  every step for ~10 s with the debug build (CI); prints the tables only.
+#                   the tables into BENCHMARKS.md (~2 min after the build; root, for the netns).
+# make bench-smoke  every step for ~10 s with the same release build (CI: it is the only
+#                   place the optimised binary runs); prints the tables only, fails on any
+#                   error reply to a cached Lookup.
 BENCH_PACKAGES = unbound dnsperf iproute2 knot knot-dnsutils python3
 BENCH_BUILD    = $(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-bench
-SMOKE_BUILD   ?= $(SWIFT) build
+SMOKE_BUILD   ?= $(BENCH_BUILD)
 
 .PHONY: bench bench-smoke bench-deps
 

@@ -300,3 +300,17 @@ if (( SMOKE )); then
 else
     python3 "$HERE/report.py" "$RESULTS" --into "$OUT"
 fi
+# An error reply to a cached Lookup, or while filling the cache, is a bug, not a figure:
+# the run fails (so CI's smoke run catches e.g. a release-only miscompile).
+python3 - "$RESULTS" <<'CHECK'
+import json, sys
+bad = []
+for row in map(json.loads, open(sys.argv[1])):
+    if row["kind"] == "cached" and row["target"] == "mailsrvd" and row["result"]["errors"]:
+        bad.append(f"{row['result']['errors']} error replies to cached Lookups ({row['result']['connections']} connections)")
+    if row["kind"] == "rss_full" and row["fill"]["errors"]:
+        bad.append(f"{row['fill']['errors']} error replies while filling the cache")
+for line in bad:
+    print(f"bench: {line}", file=sys.stderr)
+sys.exit(1 if bad else 0)
+CHECK
