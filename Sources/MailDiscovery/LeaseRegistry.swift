@@ -82,6 +82,9 @@ public struct LeaseRegistry: Sendable {
 
     private var pins: [PinKey: Pin] = [:]
     private var leases: [String: Lease] = [:]
+    /// Lease ids by the connection that acquired them, so a closing connection does not
+    /// scan every lease of the host.
+    private var leasesOfConnection: [UInt64: Set<String>] = [:]
     private var leaseCount: [UInt32: Int] = [:]
     private var leasesPerPin: [PinKey: Int] = [:]
     private var failures: [UInt32: [FailureTarget: Date]] = [:]
@@ -125,6 +128,7 @@ public struct LeaseRegistry: Sendable {
         let lease = Lease(id: Self.newLeaseID(), owner: owner, pin: key, email: email,
                           tuple: pins[key]!.current, state: .pending)
         leases[lease.id] = lease
+        leasesOfConnection[owner.connection, default: []].insert(lease.id)
         leaseCount[key.uid, default: 0] += 1
         leasesPerPin[key, default: 0] += 1
         return (lease, reused)
@@ -165,6 +169,8 @@ public struct LeaseRegistry: Sendable {
     public mutating func release(_ id: String, uid: UInt32) -> Bool {
         guard let lease = leases[id], lease.owner.uid == uid else { return false }
         leases[id] = nil
+        leasesOfConnection[lease.owner.connection]?.remove(id)
+        if leasesOfConnection[lease.owner.connection]?.isEmpty == true { leasesOfConnection[lease.owner.connection] = nil }
         leaseCount[uid, default: 1] -= 1
         if leaseCount[uid] == 0 { leaseCount[uid] = nil }
         leasesPerPin[lease.pin, default: 1] -= 1
@@ -178,8 +184,10 @@ public struct LeaseRegistry: Sendable {
     /// Ends every lease acquired on `connection`; returns how many.
     @discardableResult
     public mutating func releaseAll(connection: UInt64) -> Int {
-        let ids = leases.values.filter { $0.owner.connection == connection }.map { ($0.id, $0.owner.uid) }
-        for (id, uid) in ids { release(id, uid: uid) }
+        let ids = leasesOfConnection[connection] ?? []
+        for id in ids {
+            if let uid = leases[id]?.owner.uid { release(id, uid: uid) }
+        }
         return ids.count
     }
 

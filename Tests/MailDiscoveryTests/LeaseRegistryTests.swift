@@ -106,6 +106,21 @@ import Testing
         }
     }
 
+    @Test func aClosedConnectionReleasesOnlyItsOwnRemainingLeases() throws {
+        var registry = LeaseRegistry()
+        let first = try registry.acquire(key, email: "a@example.net", owner: alice, lookup: lookup, now: now).lease
+        let second = try registry.acquire(key, email: "a@example.net", owner: alice, lookup: nil, now: now).lease
+        let other = try registry.acquire(key, email: "a@example.net", owner: aliceAgain, lookup: nil, now: now).lease
+        let releasedOne = registry.release(first.id, uid: 1000)
+        let releasedWithConnection = registry.releaseAll(connection: alice.connection)
+        #expect(releasedOne && releasedWithConnection == 1)
+        #expect(registry.lease(second.id, uid: 1000) == nil)
+        #expect(registry.lease(other.id, uid: 1000) != nil)
+        let releasedAgain = registry.releaseAll(connection: alice.connection)
+        #expect(releasedAgain == 0)
+        #expect(registry.totalLeases == 1)
+    }
+
     @Test func aUIDHasAtMostItsLeaseLimit() throws {
         var registry = LeaseRegistry(maxLeasesPerUID: 2)
         for _ in 0..<2 { _ = try registry.acquire(key, email: "a@example.net", owner: alice, lookup: lookup, now: now) }
