@@ -19,7 +19,7 @@ import Testing
         let directory: URL
 
         init(knot: KnotServer) throws {
-            // Not under /tmp: the machine mounts its own /tmp over it.
+            // Under .build: bash keeps the script open when the machine mounts its own /tmp.
             directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
                 .appendingPathComponent("../../.build/pid1-\(UUID().uuidString.prefix(8))").standardized
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -29,6 +29,13 @@ import Testing
             let script = """
                 #!/bin/bash
                 set -e
+                # First what comes from the checkout, which may itself be under /tmp: the
+                # binaries (on a tmpfs over /usr/local/bin) and the units (into a new /run).
+                mount -t tmpfs tmpfs /usr/local/bin
+                cp \(binaries)/mailsrvd \(binaries)/mailsrvctl /usr/local/bin/
+                mount -t tmpfs tmpfs /run
+                mkdir -p /run/systemd/system/mailsrvd.service.d
+                cp \(units)/mailsrvd.service \(units)/mailsrvd.socket /run/systemd/system/
                 # systemd-tmpfiles empties /tmp at "boot": give this machine its own /tmp and
                 # /var/tmp so that the host's are not touched, and mask the cleaning units.
                 mount -t tmpfs tmpfs /tmp
@@ -37,8 +44,6 @@ import Testing
                 mount -t tmpfs tmpfs /var/lib
                 mount -t tmpfs tmpfs /var/cache
                 mount -t tmpfs tmpfs /var/log
-                mount -t tmpfs tmpfs /run
-                mkdir -p /run/systemd/system
                 # Units of a real boot that would write to the host's files: not here.
                 for unit in systemd-tmpfiles-setup.service systemd-tmpfiles-setup-dev.service \
                             systemd-tmpfiles-clean.timer systemd-tmpfiles-clean.service \
@@ -48,10 +53,6 @@ import Testing
                             systemd-journal-catalog-update.service systemd-update-done.service; do
                     ln -s /dev/null /run/systemd/system/$unit
                 done
-                mount -t tmpfs tmpfs /usr/local/bin
-                cp \(binaries)/mailsrvd \(binaries)/mailsrvctl /usr/local/bin/
-                mkdir -p /run/systemd/system/mailsrvd.service.d
-                cp \(units)/mailsrvd.service \(units)/mailsrvd.socket /run/systemd/system/
                 printf '[Service]\\nExecStart=\\nExecStart=/usr/local/bin/mailsrvd --log-level debug --dns-server \(knot.forwarder)\\n' \\
                     > /run/systemd/system/mailsrvd.service.d/test.conf
                 printf '[Unit]\\nDefaultDependencies=no\\nRequires=mailsrvd.socket systemd-journald.service\\nAfter=mailsrvd.socket\\n' \\
