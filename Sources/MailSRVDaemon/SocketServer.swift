@@ -79,9 +79,7 @@ public final class SocketServer: Sendable {
 
     private static func createDirectory(forSocket path: String) throws {
         guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return }
-        let directory = String(path[..<slash])
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o755])
+        try makeDirectory(String(path[..<slash]), mode: 0o755)
     }
 }
 

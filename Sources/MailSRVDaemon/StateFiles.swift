@@ -12,8 +12,7 @@ struct StateFiles {
     /// Creates the directories (mode 0700: the files are nobody else's business).
     func prepareDirectories() throws {
         for directory in [paths.stateDirectory, paths.cacheDirectory] {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            try makeDirectory(directory, mode: 0o700)
         }
     }
 

@@ -144,4 +144,17 @@ import Varlink
         #expect(result.stderr.contains(file.path + message))
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("s").path))
     }
+
+    @Test func aStateDirectoryThatCannotBeMadeStopsTheStartAndSaysWhy() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("state-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        // What an earlier DynamicUser= run can leave behind: a link into a private/ that is gone.
+        let state = directory.appendingPathComponent("state")
+        try FileManager.default.createSymbolicLink(atPath: state.path, withDestinationPath: "private/mailsrvd")
+        let result = try await run(DaemonProcess.binaries.appendingPathComponent("mailsrvd").path,
+                                   ["--socket", directory.appendingPathComponent("s").path, "--state-directory", state.path,
+                                    "--cache-directory", directory.appendingPathComponent("cache").path, "--dns-server", "127.0.0.1"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("cannot create directory \(state.path): it is a symbolic link to a missing directory"))
+    }
 }
