@@ -61,12 +61,7 @@ public final class CachingResolver: Sendable {
     /// The answer to (`name`, `type`): from the cache while fresh, else from DNS, else,
     /// when DNS fails, the expired entry as stale. Throws only when none of these exists.
     public func resolve(name: String, type: RecordType) async throws(ResolutionFailure) -> ResolvedAnswer {
-        try await result(for: CacheKey(name: name, type: type)).get()
-    }
-
-    /// `resolve` as a `Result`.
-    public func result(for key: CacheKey) async -> Result<ResolvedAnswer, ResolutionFailure> {
-        await finish(begin(key))
+        try await finish(begin(CacheKey(name: name, type: type))).get()
     }
 
     /// The answers to several questions at once: under one lock when all are fresh (the
