@@ -10,22 +10,12 @@ public struct AddressFamilies: OptionSet, Hashable, Sendable {
 
 /// Orders the addresses of one SRV target (DESIGN.md §1.6).
 public enum AddressOrdering {
-    /// Returns the addresses of one host in the order to try them, without duplicates:
-    /// addresses of the families in `hostFamilies` first (RFC 6724 without a routing table),
-    /// families interleaved starting with IPv6 (RFC 8305), random order within a family
-    /// (draft-hall §4.1 f.2). A host with neither family (offline, loopback only) is treated
-    /// as having both.
-    public static func order(
-        ipv6: [String],
-        ipv4: [String],
-        hostFamilies: AddressFamilies,
-        using rng: inout some RandomNumberGenerator
-    ) -> [String] {
-        arrange(ipv6: unique(ipv6), ipv4: unique(ipv4), hostFamilies: hostFamilies, using: &rng)
-    }
-
-    /// ``order(ipv6:ipv4:hostFamilies:using:)`` of addresses already without duplicates
-    /// (see ``unique(_:)``): the draw made anew on every lookup.
+    /// Returns the addresses of one host, each family already without duplicates (see
+    /// ``unique(_:)``, done once per answer), in the order to try them: addresses of the
+    /// families in `hostFamilies` first (RFC 6724 without a routing table), families
+    /// interleaved starting with IPv6 (RFC 8305), random order within a family (draft-hall
+    /// §4.1 f.2), drawn anew on every lookup. A host with neither family (offline, loopback
+    /// only) is treated as having both.
     public static func arrange(
         ipv6: [String],
         ipv4: [String],

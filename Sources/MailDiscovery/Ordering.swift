@@ -18,7 +18,9 @@ public struct ServiceRecord: Hashable, Sendable {
 
 /// Orders the SRV records of a Lookup (DESIGN.md §1.3–§1.5).
 public enum SRVOrdering {
-    /// Returns the usable records of `answers` in the order to try them.
+    /// Returns the usable records of `answers` in tiers of equal rank, best tier first. The
+    /// order to try them in is each tier shuffled by weight (``WeightedShuffle/shuffled(tiers:using:weight:)``),
+    /// drawn anew on every lookup while the tiers are kept as long as the answers are fresh.
     ///
     /// - "." records (`isNotOffered`) are dropped; duplicates (same service, target and port)
     ///   appear once, keeping the one with the lowest priority.
@@ -26,23 +28,11 @@ public enum SRVOrdering {
     ///   `retrievalOrder == .priority`, IMAP and POP3 form one group.
     /// - Within a group: ascending SRV priority; on equal priority, in this order: IMAP before
     ///   POP3, targets in the client host's subdomain first, implicit TLS before STARTTLS,
-    ///   `submission` on port 587 first and port 25 last, then the RFC 2782 weighted shuffle.
+    ///   `submission` on port 587 first and port 25 last; records equal in all of these form
+    ///   one tier, for the RFC 2782 weighted shuffle.
     ///
     /// `clientHost` is this host's name, e.g. `ws1.eng.example.net`: targets ending in
     /// `.eng.example.net` are preferred. nil, or a name without a dot, prefers nothing.
-    public static func order(
-        _ answers: [MailService: [SRVRecord]],
-        clientHost: String?,
-        retrievalOrder: RetrievalOrder,
-        using rng: inout some RandomNumberGenerator
-    ) -> [ServiceRecord] {
-        tiers(answers, clientHost: clientHost, retrievalOrder: retrievalOrder).flatMap { tier in
-            WeightedShuffle.shuffled(tier, using: &rng) { $0.record.weight }
-        }
-    }
-
-    /// The deterministic part of ``order(_:clientHost:retrievalOrder:using:)``: the usable
-    /// records in tiers of equal rank, best tier first, each tier still to be shuffled by weight.
     public static func tiers(
         _ answers: [MailService: [SRVRecord]],
         clientHost: String?,

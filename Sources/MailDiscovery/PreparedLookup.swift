@@ -37,16 +37,13 @@ struct PreparedLookup: Sendable {
     func draw(at now: Date, source: AnswerSource, hostFamilies: AddressFamilies,
               using random: inout some RandomNumberGenerator) -> LookupResult {
         let elapsed = Int(now.timeIntervalSince(preparedAt).rounded(.up))
-        var endpoints: [Endpoint] = []
-        endpoints.reserveCapacity(tiers.reduce(0) { $0 + $1.count })
-        for tier in tiers {
-            for candidate in WeightedShuffle.shuffled(tier, using: &random, weight: { UInt16($0.endpoint.weight) }) {
-                var endpoint = candidate.endpoint
-                endpoint.addresses = AddressOrdering.arrange(ipv6: candidate.ipv6, ipv4: candidate.ipv4,
-                                                             hostFamilies: hostFamilies, using: &random)
-                endpoint.ttl = max(0, endpoint.ttl - max(0, elapsed))
-                endpoints.append(endpoint)
-            }
+        let candidates = WeightedShuffle.shuffled(tiers: tiers, using: &random) { UInt16($0.endpoint.weight) }
+        let endpoints = candidates.map { candidate in
+            var endpoint = candidate.endpoint
+            endpoint.addresses = AddressOrdering.arrange(ipv6: candidate.ipv6, ipv4: candidate.ipv4,
+                                                         hostFamilies: hostFamilies, using: &random)
+            endpoint.ttl = max(0, endpoint.ttl - max(0, elapsed))
+            return endpoint
         }
         return LookupResult(domain: domain, candidates: endpoints, dnssec: dnssec, source: source,
                             verifyNames: certificateNames(domain: domain, endpoints: endpoints))

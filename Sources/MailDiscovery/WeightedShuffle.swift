@@ -25,6 +25,21 @@ public enum WeightedShuffle {
         return result
     }
 
+    /// `tiers` concatenated, best first, each shuffled by weight as ``shuffled(_:using:weight:)``
+    /// does: the order to try ranked SRV records in (``SRVOrdering/tiers(_:clientHost:retrievalOrder:)``).
+    public static func shuffled<Element>(
+        tiers: [[Element]],
+        using rng: inout some RandomNumberGenerator,
+        weight: (Element) -> UInt16
+    ) -> [Element] {
+        var result: [Element] = []
+        result.reserveCapacity(tiers.reduce(0) { $0 + $1.count })
+        for tier in tiers {
+            result += shuffled(tier, using: &rng, weight: weight)
+        }
+        return result
+    }
+
     /// A weight in tenths: w → 10·w, 0 → 1.
     static func scaled(_ weight: UInt16) -> UInt64 {
         weight == 0 ? 1 : 10 * UInt64(weight)

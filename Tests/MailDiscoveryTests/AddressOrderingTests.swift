@@ -8,7 +8,8 @@ import Testing
     private func order(_ ipv6: [String], _ ipv4: [String], _ families: AddressFamilies,
                        seed: UInt64 = 1) -> [String] {
         var rng = SeededGenerator(seed: seed)
-        return AddressOrdering.order(ipv6: ipv6, ipv4: ipv4, hostFamilies: families, using: &rng)
+        return AddressOrdering.arrange(ipv6: AddressOrdering.unique(ipv6), ipv4: AddressOrdering.unique(ipv4),
+                                       hostFamilies: families, using: &rng)
     }
 
     private func isIPv6(_ address: String) -> Bool { address.contains(":") }
@@ -56,7 +57,7 @@ import Testing
         var rng = SeededGenerator(seed: 8)
         var firstV6: [String: Int] = [:], firstV4: [String: Int] = [:]
         for _ in 0..<3_000 {
-            let result = AddressOrdering.order(ipv6: v6, ipv4: v4, hostFamilies: [.ipv6, .ipv4], using: &rng)
+            let result = AddressOrdering.arrange(ipv6: v6, ipv4: v4, hostFamilies: [.ipv6, .ipv4], using: &rng)
             firstV6[result[0], default: 0] += 1
             firstV4[result[1], default: 0] += 1
         }

@@ -6,11 +6,19 @@ private func srv(_ target: String, priority: UInt16 = 0, weight: UInt16 = 0, por
 }
 
 @Suite struct OrderingTests {
+    /// The records in the order to try them: the tiers, each shuffled by weight.
+    private func ordered(_ answers: [MailService: [SRVRecord]], clientHost: String? = nil,
+                         retrievalOrder: RetrievalOrder = .imapFirst,
+                         using rng: inout SeededGenerator) -> [ServiceRecord] {
+        WeightedShuffle.shuffled(tiers: SRVOrdering.tiers(answers, clientHost: clientHost, retrievalOrder: retrievalOrder),
+                                 using: &rng) { $0.record.weight }
+    }
+
     /// The ordered records as "service host:port".
     private func order(_ answers: [MailService: [SRVRecord]], clientHost: String? = nil,
                        retrievalOrder: RetrievalOrder = .imapFirst, seed: UInt64 = 1) -> [String] {
         var rng = SeededGenerator(seed: seed)
-        return SRVOrdering.order(answers, clientHost: clientHost, retrievalOrder: retrievalOrder, using: &rng)
+        return ordered(answers, clientHost: clientHost, retrievalOrder: retrievalOrder, using: &rng)
             .map { "\($0.service.rawValue) \($0.record.target):\($0.record.port)" }
     }
 
@@ -208,7 +216,7 @@ private func srv(_ target: String, priority: UInt16 = 0, weight: UInt16 = 0, por
         ]
         var heavyFirst = 0
         for _ in 0..<4_000 {
-            let result = SRVOrdering.order(answers, clientHost: nil, retrievalOrder: .imapFirst, using: &rng)
+            let result = ordered(answers, using: &rng)
             #expect(result.last?.record.target == "backup.example.net")
             if result[0].record.target == "heavy.example.net" { heavyFirst += 1 }
         }

@@ -79,6 +79,22 @@ import Testing
         #expect(WeightedShuffle.shuffled(one, using: &rng) { $0.weight } == one)
     }
 
+    @Test func tiersStayInOrderAndEachIsShuffledWithin() {
+        let tiers = [[Item(name: "a1", weight: 1), Item(name: "a2", weight: 1)],
+                     [], [Item(name: "b1", weight: 0)],
+                     [Item(name: "c1", weight: 5), Item(name: "c2", weight: 5), Item(name: "c3", weight: 5)]]
+        var rng = SeededGenerator(seed: 3)
+        var orders = Set<[String]>()
+        for _ in 0..<200 {
+            let names = WeightedShuffle.shuffled(tiers: tiers, using: &rng) { $0.weight }.map(\.name)
+            #expect(Set(names[0..<2]) == ["a1", "a2"])
+            #expect(names[2] == "b1")
+            #expect(Set(names[3...]) == ["c1", "c2", "c3"])
+            orders.insert(names)
+        }
+        #expect(orders.count == 2 * 6, "every order within the tiers is drawn")
+    }
+
     @Test func sameSeedSameOrderOtherSeedsDiffer() {
         let items = (0..<8).map { Item(name: "\($0)", weight: UInt16($0)) }
         func order(seed: UInt64) -> [String] {
