@@ -154,6 +154,7 @@ uninstall:
 # Reliability (RELIABILITY.md): libFuzzer targets and the load / hostile-clients soak.
 #
 #   make fuzz          build fuzz/ (.build-fuzz, ASan + libFuzzer), run each target FUZZ_SECONDS (600)
+#                      or until FUZZ_RUNS executions, if set (make fuzz FUZZ_SECONDS=6000 FUZZ_RUNS=10000000)
 #   make fuzz-smoke    the same, 30 s per target (CI)
 #   make soak          mailsrvsoak: 1,000 connections + hostile clients, SOAK_SECONDS (120), then kill -9
 #   make soak-smoke    the same, 20 s (CI)

@@ -27,15 +27,6 @@ extension JSONValue {
         if case .int(let value) = self { value } else { nil }
     }
 
-    /// The number as a `Double`, if this is an integer or a fraction.
-    public var doubleValue: Double? {
-        switch self {
-        case .int(let value): Double(value)
-        case .double(let value): value
-        default: nil
-        }
-    }
-
     /// The boolean, if this is `true` or `false`.
     public var boolValue: Bool? {
         if case .bool(let value) = self { value } else { nil }
@@ -50,9 +41,6 @@ extension JSONValue {
     public var objectValue: JSONObject? {
         if case .object(let value) = self { value } else { nil }
     }
-
-    /// Whether this is `null`.
-    public var isNull: Bool { self == .null }
 
     /// The member named `key`, if this is an object that has it.
     public subscript(key: String) -> JSONValue? {

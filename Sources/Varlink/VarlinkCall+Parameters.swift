@@ -12,11 +12,6 @@ extension VarlinkCall {
         try self.optional(name, \.stringValue)
     }
 
-    /// The required boolean parameter `name`.
-    public func bool(_ name: String) throws(VarlinkError) -> Bool {
-        try self.required(name, \.boolValue)
-    }
-
     /// The optional boolean parameter `name`.
     public func optionalBool(_ name: String) throws(VarlinkError) -> Bool? {
         try self.optional(name, \.boolValue)
@@ -25,11 +20,6 @@ extension VarlinkCall {
     /// The required integer parameter `name`.
     public func int(_ name: String) throws(VarlinkError) -> Int {
         try self.required(name, \.intValue)
-    }
-
-    /// The optional integer parameter `name`.
-    public func optionalInt(_ name: String) throws(VarlinkError) -> Int? {
-        try self.optional(name, \.intValue)
     }
 
     private func required<T>(_ name: String, _ extract: (JSONValue) -> T?) throws(VarlinkError) -> T {
