@@ -1,5 +1,5 @@
 // libFuzzer target: the whole server side of one Varlink connection, as the daemon builds
-// it — VarlinkFrameDecoder (NUL framing, 64 KiB limit, decodeLast at end of input),
+// it — VarlinkFrameDecoder (NUL framing, message size limit, decodeLast at end of input),
 // VarlinkCall decoding, VarlinkConnectionHandler (ordering, in-flight limit, closing on
 // garbage, org.varlink.service answers) and MailSRVDaemon.DiscoveryService's dispatch of
 // every io.mailsrvd.Discovery method (Lookup, Acquire, Report, Release, ListLeases,
@@ -48,6 +48,11 @@ struct StubDNS: DNSQuerying {
     }
 }
 
+/// The daemon's limits scaled down, so that inputs within fuzz/run.sh's length cap (1024
+/// bytes) reach them: 768 bytes per message (64 KiB in the daemon, tested in
+/// HostileInputTests; the longest well-formed Lookup is ~620 bytes) and 4 unfinished calls
+/// per connection (16 in the daemon).
+let (maxMessageSize, maxInFlight) = (768, 4)
 let settings = DiscoverySettings(clientHost: "ws1.example.net", hostFamilies: LocalHost.addressFamilies())
 let quietLogger: Logger = {
     var logger = Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -115,7 +120,8 @@ func runConnection(_ input: [UInt8]) throws -> [UInt8] {
     let channel = EmbeddedChannel()
     let connection = VarlinkConnectionContext(id: 1, peerUID: input.count % 2 == 0 ? 0 : 1000)
     try channel.pipeline.syncOperations.addVarlinkServerHandlers(
-        service: service, info: Daemon.info, connection: connection)
+        service: service, info: Daemon.info, connection: connection,
+        maxMessageSize: maxMessageSize, maxInFlight: maxInFlight)
     try channel.connect(to: try SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
     if !input.isEmpty {
         try channel.writeInbound(channel.allocator.buffer(bytes: input))
