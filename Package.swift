@@ -63,15 +63,18 @@ let package = Package(
         .executableTarget(name: "mailsrvsoak", dependencies: ["Varlink", "MailSRVInterface", "KnotHarness"],
                           swiftSettings: [.swiftLanguageMode(.v5)]),
 
-        // Test support: a real Knot DNS server on a free loopback port.
-        .target(name: "KnotHarness", path: "Tests/KnotHarness", resources: [.copy("Zones")]),
+        // Test support: child processes that keep the cooperative pool free; a real Knot DNS
+        // server on a free loopback port.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "KnotHarness", dependencies: ["TestSupport"], path: "Tests/KnotHarness", resources: [.copy("Zones")]),
+        .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"]),
         .testTarget(name: "MailDiscoveryTests", dependencies: ["MailDiscovery"]),
-        .testTarget(name: "SystemdTests", dependencies: ["Systemd"]),
-        .testTarget(name: "ResolverTests", dependencies: ["Resolver", "MailDiscovery", "KnotHarness"]),
+        .testTarget(name: "SystemdTests", dependencies: ["Systemd", "TestSupport"]),
+        .testTarget(name: "ResolverTests", dependencies: ["Resolver", "MailDiscovery", "KnotHarness", "TestSupport"]),
         // Discovery and the cache through libunbound against a real Knot server.
         .testTarget(name: "DiscoveryTests", dependencies: ["Resolver", "MailDiscovery", "KnotHarness"]),
         // The real mailsrvd binary against a real Knot server, over its socket.
-        .testTarget(name: "DaemonTests", dependencies: ["Varlink", "MailSRVInterface", "KnotHarness"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Varlink", "MailSRVInterface", "KnotHarness", "TestSupport"]),
         .testTarget(name: "VarlinkTests", dependencies: [
             "Varlink", .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,6 +1,7 @@
 import Foundation
 import KnotHarness
 import Testing
+import TestSupport
 import MailSRVInterface
 import Varlink
 
@@ -89,13 +90,9 @@ final class DaemonProcess: @unchecked Sendable {
     @discardableResult
     func stop(signal: Int32 = SIGTERM) async -> Int32 {
         if process.isRunning { kill(process.processIdentifier, signal) }
-        let deadline = ContinuousClock.now + .seconds(20)
-        while process.isRunning {
-            if ContinuousClock.now > deadline {
-                Issue.record("mailsrvd did not stop within 20 s of signal \(signal); log:\n\(log)")
-                kill(process.processIdentifier, SIGKILL)
-            }
-            try? await Task.sleep(for: .milliseconds(10))
+        guard await process.exit(within: .seconds(20)) else {
+            Issue.record("mailsrvd did not stop within 20 s of signal \(signal); log:\n\(log)")
+            return SIGKILL
         }
         return process.terminationStatus
     }
@@ -110,32 +107,11 @@ struct DaemonFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Runs a program to its end; returns its exit status and what it printed.
-func run(_ executable: String, _ arguments: [String], input: Data? = nil,
-         environment: [String: String]? = nil) async throws -> (status: Int32, stdout: String, stderr: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    if let environment { process.environment = environment }
-    let out = Pipe(), err = Pipe(), inPipe = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = inPipe
-    try process.run()
-    if let input { inPipe.fileHandleForWriting.write(input) }
-    try inPipe.fileHandleForWriting.close()
-    async let stdout = Task.detached { out.fileHandleForReading.readDataToEndOfFile() }.value
-    async let stderr = Task.detached { err.fileHandleForReading.readDataToEndOfFile() }.value
-    let (outData, errData) = await (stdout, stderr)
-    while process.isRunning { try await Task.sleep(for: .milliseconds(5)) }
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
-}
-
 /// Sends raw bytes to the daemon as user `nobody` (uid 65534) with setpriv and socat, and
 /// returns the replies (split at NUL).
 func callAsNobody(socket: String, _ messages: [String]) async throws -> [JSONObject] {
     let input = Data(messages.map { $0 + "\0" }.joined().utf8)
-    let result = try await run("/usr/bin/setpriv", [
+    let result = try await ChildProcess.run("/usr/bin/setpriv", [
         "--reuid=65534", "--regid=65534", "--clear-groups",
         "/usr/bin/socat", "-t", "5", "-", "UNIX-CONNECT:\(socket)",
     ], input: input)

@@ -3,6 +3,7 @@ import KnotHarness
 import MailSRVInterface
 import Synchronization
 import Testing
+import TestSupport
 import Varlink
 
 /// The fast parts of the flood and crash checks (`make soak` runs the long ones): a zone
@@ -215,7 +216,7 @@ extension FloodTests {
         #expect(try mode("state/pins.json") == 0o600)
         #expect(try mode("cache/cache.json") == 0o600)
         for file in ["state/pins.json", "cache/cache.json"] {
-            let read = try await run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups",
+            let read = try await ChildProcess.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups",
                                                          "/bin/cat", daemon.directory.appendingPathComponent(file).path])
             #expect(read.status != 0, "nobody read \(file)")
             #expect(read.stdout.isEmpty)

@@ -2,6 +2,7 @@ import Foundation
 import KnotHarness
 import MailSRVInterface
 import Testing
+import TestSupport
 import Varlink
 
 /// The real `mailsrvctl` binary against a real daemon (DESIGN.md §7): tables, `--json`,
@@ -254,11 +255,11 @@ import Varlink
 }
 
 /// Runs mailsrvctl with `MAILSRVD_SOCKET` set to `socket` (or unset when nil).
-func mailsrvctl(_ arguments: [String], socket: String?) async throws -> (status: Int32, stdout: String, stderr: String) {
+func mailsrvctl(_ arguments: [String], socket: String?) async throws -> ChildProcess.Finished {
     var environment = ProcessInfo.processInfo.environment
     environment["MAILSRVD_SOCKET"] = socket
     environment["XDG_RUNTIME_DIR"] = nil
-    return try await run(DaemonProcess.binaries.appendingPathComponent("mailsrvctl").path, arguments,
+    return try await ChildProcess.run(DaemonProcess.binaries.appendingPathComponent("mailsrvctl").path, arguments,
                          environment: environment)
 }
 
@@ -353,7 +354,14 @@ final class HeldAcquire: @unchecked Sendable {
     /// What it printed, up to and including the first line containing `marker`.
     func outputUntil(_ marker: String) async throws -> String {
         let handle = output.fileHandleForReading
-        return try await Task.detached {
+        // Bounded: the read ends when the process does.
+        let pid = process.processIdentifier
+        let deadline = Task {
+            try await Task.sleep(for: .seconds(30))
+            kill(pid, SIGKILL)
+        }
+        defer { deadline.cancel() }
+        return try await onOwnThread {
             var text = ""
             while !text.contains(marker) {
                 let chunk = handle.availableData
@@ -361,13 +369,14 @@ final class HeldAcquire: @unchecked Sendable {
                 text += String(decoding: chunk, as: UTF8.self)
             }
             return text
-        }.value
+        }
     }
 
-    /// Sends SIGINT and waits for the exit; returns the exit status.
+    /// Sends SIGINT and waits for the exit; returns the exit status (SIGKILL if it had not
+    /// exited 20 s later and was killed).
     func interrupt() async -> Int32 {
         kill(process.processIdentifier, SIGINT)
-        while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+        guard await process.exit(within: .seconds(20)) else { return SIGKILL }
         return process.terminationStatus
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 
 /// A Unix datagram socket standing in for systemd's `NOTIFY_SOCKET`: collects what the
 /// daemon sends with sd_notify.
@@ -27,13 +28,13 @@ final class NotifyListener: @unchecked Sendable {
     func next(timeout: Duration = .seconds(10)) async -> String? {
         let fd = self.fd
         let milliseconds = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
-        return await Task.detached {
+        return try? await onOwnThread {
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             guard poll(&poller, 1, milliseconds) == 1 else { return nil }
             var buffer = [UInt8](repeating: 0, count: 4096)
             let count = recv(fd, &buffer, buffer.count, 0)
             return count > 0 ? String(decoding: buffer.prefix(count), as: UTF8.self) : nil
-        }.value
+        }
     }
 
     /// Datagrams until one contains `text`; all of them, that one last.

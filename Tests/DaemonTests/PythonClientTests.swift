@@ -1,6 +1,7 @@
 import Foundation
 import KnotHarness
 import Testing
+import TestSupport
 import Varlink
 
 /// The `varlink` Python package (a client we did not write) talks to the daemon through
@@ -63,7 +64,7 @@ import Varlink
             client = varlink.Client(address="unix:" + sys.argv[1])
             \(body)
             """
-        let result = try await run("/usr/bin/env", ["python3", "-c", script, socket])
+        let result = try await ChildProcess.run("/usr/bin/env", ["python3", "-c", script, socket])
         try #require(result.status == 0, "python3 failed: \(result.stderr)")
         return try JSONValue(parsing: Array(result.stdout.utf8))
     }

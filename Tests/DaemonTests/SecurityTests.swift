@@ -2,6 +2,7 @@ import Foundation
 import KnotHarness
 import MailSRVInterface
 import Testing
+import TestSupport
 import Varlink
 
 /// Two uids on one daemon: root (this test process) and `nobody` (uid 65534, through
@@ -147,7 +148,7 @@ import Varlink
     private func callAsNobodyPausing(socket: String, _ messages: [String], pause: Double) async throws -> [JSONValue] {
         // The messages travel as positional parameters of the shell: no quoting.
         let script = messages.indices.map { #"printf '%s\0' "$\#($0 + 1)""# }.joined(separator: "; sleep \(pause); ")
-        let result = try await run("/usr/bin/setpriv", [
+        let result = try await ChildProcess.run("/usr/bin/setpriv", [
             "--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sh", "-c",
             "(\(script)) | /usr/bin/socat -t 5 - UNIX-CONNECT:\(socket)", "sh",
         ] + messages)

@@ -2,6 +2,7 @@ import Foundation
 import KnotHarness
 import MailSRVInterface
 import Testing
+import TestSupport
 import Varlink
 
 /// The daemon and systemd's protocols: sd_notify, the watchdog, SIGHUP reloads and socket
@@ -98,17 +99,23 @@ import Varlink
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("activate-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let socket = directory.appendingPathComponent("io.mailsrvd.Discovery").path
+        // Under `timeout`, which stays its parent: systemd-socket-activate closes every
+        // inherited descriptor at start, among them the one Foundation watches to learn that
+        // a child exited, and Foundation then blocks in waitpid() for it, so that no other
+        // child's exit is seen until this one ends. Signals go to the activator itself:
+        // `timeout` inherits this process's mask, which blocks SIGTERM.
         let activator = Process()
-        activator.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-socket-activate")
-        activator.arguments = ["-l", socket, "--fdname=varlink",
+        activator.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+        activator.arguments = ["60", "/usr/bin/systemd-socket-activate", "-l", socket, "--fdname=varlink",
                                DaemonProcess.binaries.appendingPathComponent("mailsrvd").path,
                                "--dns-server", knot.forwarder,
                                "--state-directory", directory.appendingPathComponent("state").path,
                                "--cache-directory", directory.appendingPathComponent("cache").path]
         let log = Pipe()
+        activator.standardOutput = log
         activator.standardError = log
         try activator.run()
-        defer { if activator.isRunning { kill(activator.processIdentifier, SIGKILL) } }
+        defer { if activator.isRunning, let pid = activator.firstChildPID() { kill(pid, SIGTERM) } }
         var client: VarlinkClient?
         for _ in 0..<200 where client == nil {
             client = try? VarlinkClient.connect(to: socket, timeout: .seconds(15))
@@ -119,8 +126,8 @@ import Varlink
         #expect(reply["candidates"]?.arrayValue?.isEmpty == false)
         // Nothing was bound at the default user or system path.
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("run").path))
-        kill(activator.processIdentifier, SIGTERM)
-        while activator.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+        kill(try #require(activator.firstChildPID()), SIGTERM)
+        try #require(await activator.exit(within: .seconds(20)))
         #expect(activator.terminationStatus == 0)
     }
 
@@ -138,7 +145,7 @@ import Varlink
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let file = directory.appendingPathComponent("mailsrvd.conf")
         try config.write(to: file, atomically: true, encoding: .utf8)
-        let result = try await run(DaemonProcess.binaries.appendingPathComponent("mailsrvd").path,
+        let result = try await ChildProcess.run(DaemonProcess.binaries.appendingPathComponent("mailsrvd").path,
                                    ["--config", file.path, "--socket", directory.appendingPathComponent("s").path])
         #expect(result.status == 78)
         #expect(result.stderr.contains(file.path + message))
@@ -151,7 +158,7 @@ import Varlink
         // What an earlier DynamicUser= run can leave behind: a link into a private/ that is gone.
         let state = directory.appendingPathComponent("state")
         try FileManager.default.createSymbolicLink(atPath: state.path, withDestinationPath: "private/mailsrvd")
-        let result = try await run(DaemonProcess.binaries.appendingPathComponent("mailsrvd").path,
+        let result = try await ChildProcess.run(DaemonProcess.binaries.appendingPathComponent("mailsrvd").path,
                                    ["--socket", directory.appendingPathComponent("s").path, "--state-directory", state.path,
                                     "--cache-directory", directory.appendingPathComponent("cache").path, "--dns-server", "127.0.0.1"])
         #expect(result.status != 0)

@@ -1,6 +1,7 @@
 import Foundation
 import KnotHarness
 import Testing
+import TestSupport
 
 /// The shipped units under a real systemd as PID 1, in new PID, mount, UTS, IPC and cgroup
 /// namespaces (SPIKE.md): socket activation on the first client, `active (running)` with
@@ -76,15 +77,13 @@ import Testing
 
         /// The PID (in the host's namespace) of systemd, the child of unshare.
         func systemdPID() throws -> String {
-            let children = try String(contentsOfFile: "/proc/\(process.processIdentifier)/task/\(process.processIdentifier)/children",
-                                      encoding: .utf8)
-            guard let pid = children.split(separator: " ").first else { throw DaemonFailure("systemd has not started") }
+            guard let pid = process.firstChildPID() else { throw DaemonFailure("systemd has not started") }
             return String(pid)
         }
 
         /// Runs a command inside the machine.
-        func run(_ command: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
-            try await DaemonTests.run("/usr/bin/nsenter", ["-t", try systemdPID(), "-a"] + command)
+        func run(_ command: [String]) async throws -> ChildProcess.Finished {
+            try await ChildProcess.run("/usr/bin/nsenter", ["-t", try systemdPID(), "-a"] + command)
         }
 
         /// Waits until `systemctl is-active unit` says `state`.
@@ -101,7 +100,7 @@ import Testing
         func shutDown() async {
             if let pid = try? systemdPID(), let number = Int32(pid) { kill(number, SIGKILL) }
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+            _ = await process.exit(within: .seconds(10))
             try? FileManager.default.removeItem(at: directory)
         }
     }

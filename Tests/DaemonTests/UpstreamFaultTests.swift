@@ -2,6 +2,7 @@ import Foundation
 import KnotHarness
 import MailSRVInterface
 import Testing
+import TestSupport
 import Varlink
 
 /// Upstream DNS misbehaving under the real daemon: a stopped server, SERVFAIL, answers that
@@ -57,7 +58,7 @@ import Varlink
         #expect(staleTime < Self.bound)
         #expect(try upstream.queries().contains { $0.hasPrefix("udp _imaps._tcp.two.faultzone.net") })
         await daemon.stop()
-        upstream.stop()
+        await upstream.stop()
     }
 
     @Test func anUpstreamThatNeverAnswersEndsEveryCallWithinTheTimeout() async throws {
@@ -86,7 +87,7 @@ import Varlink
             }
         }
         await daemon.stop()
-        upstream.stop()
+        await upstream.stop()
     }
 
     @Test func aTruncatedUDPAnswerIsAskedAgainOverTCP() async throws {
@@ -100,7 +101,7 @@ import Varlink
         #expect(queries.contains("udp _imaps._tcp.big.faultzone.net SRV"))
         #expect(queries.contains("tcp _imaps._tcp.big.faultzone.net SRV"))
         await daemon.stop()
-        upstream.stop()
+        await upstream.stop()
     }
 
     private func zeroTTLs(_ candidates: JSONValue) -> JSONValue {
@@ -190,9 +191,9 @@ final class MisbehavingDNS: @unchecked Sendable {
     }
 
     /// SIGKILL: children of the test process inherit a signal mask that blocks SIGTERM.
-    func stop() {
+    func stop() async {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        _ = await process.exit(within: .seconds(10))
         try? FileManager.default.removeItem(at: directory)
     }
 

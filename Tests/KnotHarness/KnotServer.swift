@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A real Knot DNS server (`knotd`) on 127.0.0.1 and a free random port, serving the zones
 /// of `Tests/KnotHarness/Zones` from a fresh temporary directory. Each instance is
@@ -105,7 +106,8 @@ public final class KnotServer: Sendable {
         return server
     }
 
-    /// Polls `kdig +tcp … SOA` for every zone (TCP: a UDP probe before bind waits its timeout).
+    /// Polls `kdig +tcp … SOA` for every zone (TCP: a UDP probe before bind waits its timeout),
+    /// then `knotc status`.
     private func waitUntilAnswering() async throws {
         let deadline = ContinuousClock.now + .seconds(15)
         for zone in Self.zones {
@@ -124,6 +126,13 @@ public final class KnotServer: Sendable {
                 }
                 try await Task.sleep(for: .milliseconds(20))
             }
+        }
+        // The control socket (`change`, `knotc`) comes up after the zones answer.
+        while (try? await knotc(["status"])) == nil {
+            guard process.isRunning, ContinuousClock.now < deadline else {
+                throw KnotError("knotd on port \(port) did not open its control socket within 15 s")
+            }
+            try await Task.sleep(for: .milliseconds(20))
         }
     }
 
@@ -154,11 +163,7 @@ public final class KnotServer: Sendable {
     public func stop() async {
         if process.isRunning {
             process.terminate()
-            let deadline = ContinuousClock.now + .seconds(10)
-            while process.isRunning {
-                if ContinuousClock.now > deadline { kill(process.processIdentifier, SIGKILL) }
-                try? await Task.sleep(for: .milliseconds(20))
-            }
+            _ = await process.exit(within: .seconds(10))
         }
         LiveProcesses.shared.remove(process.processIdentifier)
         try? FileManager.default.removeItem(at: directory)

@@ -1,37 +1,18 @@
 import Foundation
 import Synchronization
+import TestSupport
 
 /// Runs a helper program (knotc, keymgr, kdig) without blocking the cooperative pool.
 enum Tool {
-    /// Output (stdout and stderr together); throws `KnotError` on a non-zero exit.
+    /// Output (stdout, then stderr); throws `KnotError` on a non-zero exit.
     static func run(_ path: String, _ arguments: [String]) async throws -> String {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: path)
-                process.arguments = arguments
-                let pipe = Pipe()
-                process.standardOutput = pipe
-                process.standardError = pipe
-                process.standardInput = FileHandle.nullDevice
-                do {
-                    try process.run()
-                } catch {
-                    continuation.resume(throwing: error)
-                    return
-                }
-                let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                let output = String(decoding: data, as: UTF8.self)
-                if process.terminationStatus == 0 {
-                    continuation.resume(returning: output)
-                } else {
-                    let command = ([path] + arguments).joined(separator: " ")
-                    continuation.resume(throwing: KnotError(
-                        "\(command) exited with \(process.terminationStatus): \(output)"))
-                }
-            }
+        let finished = try await ChildProcess.run(path, arguments, timeout: .seconds(60))
+        let output = finished.stdout + finished.stderr
+        guard finished.status == 0 else {
+            let command = ([path] + arguments).joined(separator: " ")
+            throw KnotError("\(command) exited with \(finished.status): \(output)")
         }
+        return output
     }
 }
 

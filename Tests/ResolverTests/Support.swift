@@ -3,6 +3,7 @@ import Glibc
 import KnotHarness
 import MailDiscovery
 import Resolver
+import TestSupport
 
 /// One Knot server shared by the tests that only read the zones (never stopped or
 /// changed; killed when the test process exits). Tests that change or stop a server
@@ -67,12 +68,10 @@ final class BlackHole {
     func waitForQuery(timeout: Duration = .seconds(5)) async -> Bool {
         let fd = udp
         let ms = Int32(timeout.components.seconds * 1000)
-        return await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                continuation.resume(returning: poll(&p, 1, ms) == 1)
-            }
-        }
+        return (try? await onOwnThread {
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            return poll(&p, 1, ms) == 1
+        }) ?? false
     }
 
     deinit {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Systemd
 #if canImport(Glibc)
 import Glibc
@@ -247,22 +248,22 @@ struct ProcessGlobalState {
         }
 
         @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: analyze)))
-        func verifyIsClean() throws {
+        func verifyIsClean() async throws {
             let directory = try installedCopies()
             defer { directory.remove() }
-            let result = try run(Self.analyze, ["verify", "--man=no", "mailsrvd.service", "mailsrvd.socket"], in: directory.path)
+            let result = try await ChildProcess.run(Self.analyze, ["verify", "--man=no", "mailsrvd.service", "mailsrvd.socket"], directory: directory.path)
             #expect(result.status == 0)
-            #expect(result.errors.isEmpty, "systemd-analyze verify: \(result.errors)")
-            #expect(result.output.isEmpty, "systemd-analyze verify: \(result.output)")
+            #expect(result.stderr.isEmpty, "systemd-analyze verify: \(result.stderr)")
+            #expect(result.stdout.isEmpty, "systemd-analyze verify: \(result.stdout)")
         }
 
         /// The check above would see a broken unit: a misspelt key makes verify complain.
         @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: analyze)))
-        func verifySeesAMisspeltKey() throws {
+        func verifySeesAMisspeltKey() async throws {
             let directory = try installedCopies { $0.replacingOccurrences(of: "WatchdogSec=", with: "WatchdogSecs=") }
             defer { directory.remove() }
-            let result = try run(Self.analyze, ["verify", "--man=no", "mailsrvd.service"], in: directory.path)
-            #expect(result.errors.contains("WatchdogSecs"))
+            let result = try await ChildProcess.run(Self.analyze, ["verify", "--man=no", "mailsrvd.service"], directory: directory.path)
+            #expect(result.stderr.contains("WatchdogSecs"))
         }
 
         static func exposure(_ output: String) -> Double? {
@@ -273,22 +274,22 @@ struct ProcessGlobalState {
         }
 
         @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: analyze)))
-        func securityExposureAtMost2() throws {
+        func securityExposureAtMost2() async throws {
             let directory = try installedCopies()
             defer { directory.remove() }
-            let result = try run(Self.analyze, ["security", "--offline=true", "--no-pager", "mailsrvd.service"], in: directory.path)
-            let exposure = try #require(Self.exposure(result.output), "no exposure in: \(result.output) \(result.errors)")
+            let result = try await ChildProcess.run(Self.analyze, ["security", "--offline=true", "--no-pager", "mailsrvd.service"], directory: directory.path)
+            let exposure = try #require(Self.exposure(result.stdout), "no exposure in: \(result.stdout) \(result.stderr)")
             #expect(exposure <= 2.0)
         }
 
         /// The exposure parser reads a real figure: an unsandboxed unit scores far above 2.
         @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: analyze)))
-        func securityExposureOfAnUnsandboxedUnit() throws {
+        func securityExposureOfAnUnsandboxedUnit() async throws {
             let directory = try TemporaryDirectory()
             defer { directory.remove() }
             try "[Service]\nExecStart=/bin/true\n".write(toFile: directory.path + "/plain.service", atomically: true, encoding: .utf8)
-            let result = try run(Self.analyze, ["security", "--offline=true", "--no-pager", "plain.service"], in: directory.path)
-            let exposure = try #require(Self.exposure(result.output))
+            let result = try await ChildProcess.run(Self.analyze, ["security", "--offline=true", "--no-pager", "plain.service"], directory: directory.path)
+            let exposure = try #require(Self.exposure(result.stdout))
             #expect(exposure > 5)
         }
     }

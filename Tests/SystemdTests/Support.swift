@@ -69,32 +69,3 @@ func receiveDatagram(_ fd: Int32, timeout: Int = 2) -> String? {
     guard count >= 0 else { return nil }
     return String(decoding: buffer[..<count], as: UTF8.self)
 }
-
-struct ProcessResult {
-    var status: Int32
-    var output: String
-    var errors: String
-}
-
-/// Runs `executable` with `arguments` in `directory` and waits for it.
-func run(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> ProcessResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-    let output = Pipe(), errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    // Read both pipes before waiting, so a full pipe cannot stall the child.
-    let group = DispatchGroup()
-    nonisolated(unsafe) var outData = Data(), errData = Data()
-    DispatchQueue.global().async(group: group) { outData = output.fileHandleForReading.readDataToEndOfFile() }
-    DispatchQueue.global().async(group: group) { errData = errors.fileHandleForReading.readDataToEndOfFile() }
-    group.wait()
-    process.waitUntilExit()
-    return ProcessResult(status: process.terminationStatus,
-                         output: String(decoding: outData, as: UTF8.self),
-                         errors: String(decoding: errData, as: UTF8.self))
-}
