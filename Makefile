@@ -55,15 +55,16 @@ clean:
 	rm -rf .build
 
 # ---------------------------------------------------------------------------------------
-# make bench        release build in .build-bench, then bench/run.sh: its own Knot, mailsrvd
+# make bench        release build in .build-release, then bench/run.sh: its own Knot, mailsrvd
 #                   and the anchors (NUL-echo floor, unbound + dnsperf, kdig chain); writes
 #                   the tables into BENCHMARKS.md (~2 min after the build; root, for the netns).
 # make bench-smoke  every step for ~10 s with the same release build (CI: it is the only
 #                   place the optimised binary runs); prints the tables only, fails on any
 #                   error reply to a cached Lookup.
 BENCH_PACKAGES = unbound dnsperf iproute2 knot knot-dnsutils python3
-BENCH_BUILD    = $(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-bench
-SMOKE_BUILD   ?= $(BENCH_BUILD)
+# The release build of `make bench` and `make install` (Swift runtime linked statically).
+RELEASE_BUILD  = $(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release
+SMOKE_BUILD   ?= $(RELEASE_BUILD)
 
 .PHONY: bench bench-smoke bench-deps
 
@@ -71,9 +72,9 @@ bench-deps: deps
 	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(BENCH_PACKAGES)"
 
 bench: bench-deps
-	$(BENCH_BUILD) --product mailsrvd
-	$(BENCH_BUILD) --product mailsrvbench
-	bench/run.sh "$$($(BENCH_BUILD) --show-bin-path)" BENCHMARKS.md
+	$(RELEASE_BUILD) --product mailsrvd
+	$(RELEASE_BUILD) --product mailsrvbench
+	bench/run.sh "$$($(RELEASE_BUILD) --show-bin-path)" BENCHMARKS.md
 
 bench-smoke: bench-deps
 	$(SMOKE_BUILD) --product mailsrvd
@@ -96,14 +97,18 @@ bench-smoke: bench-deps
 # running, install reloads systemd and uninstall first disables and stops the units.
 UNITDIR    ?= /etc/systemd/system
 SYSCONFDIR ?= /etc
-RELEASE    = $(SWIFT) build -c release --static-swift-stdlib
 DOCDIR     = $(PREFIX)/share/doc/mailsrvd
 
-.PHONY: install uninstall
+.PHONY: install uninstall install-check
+
+## install-check: install and uninstall into temporary DESTDIRs and check every file (CI).
+install-check: deps
+	.ci/install-check
 
 install:
-	$(RELEASE)
-	@set -e; bin="$$($(RELEASE) --show-bin-path)"; \
+	$(RELEASE_BUILD) --product mailsrvd
+	$(RELEASE_BUILD) --product mailsrvctl
+	@set -e; bin="$$($(RELEASE_BUILD) --show-bin-path)"; \
 	install -d "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)$(UNITDIR)" "$(DESTDIR)$(SYSCONFDIR)/mailsrvd" \
 	    "$(DESTDIR)$(PREFIX)/share/varlink" "$(DESTDIR)$(DOCDIR)"; \
 	install -m 0755 "$$bin/mailsrvd" "$$bin/mailsrvctl" "$(DESTDIR)$(PREFIX)/bin/"; \
