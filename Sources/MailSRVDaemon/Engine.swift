@@ -3,6 +3,7 @@ import Logging
 import MailDiscovery
 import Resolver
 import Synchronization
+import Systemd
 
 /// Everything the daemon builds from its configuration: resolver, cache, discovery, pins
 /// and the Varlink service. `Daemon` serves it; `apply(_:)` takes a reloaded configuration.
@@ -42,8 +43,8 @@ final class Engine: Sendable {
         return "Serving \(limits.totalConnections) client(s), \(leases) lease(s), \(resolver.cachedEntries) cached name(s)"
     }
 
-    /// Takes a reloaded configuration: upstreams, DNSSEC, trust anchor, timeout, limits
-    /// and failure memory change at once, without dropping clients, leases or cache.
+    /// Takes a reloaded configuration: upstreams, DNSSEC, trust anchor, timeout, limits,
+    /// failure memory and log level change at once, without dropping clients, leases or cache.
     /// Settings that only a restart can change are named in a warning.
     func apply(_ new: DaemonConfiguration) throws {
         let old = configuration.withLock { $0 }
@@ -55,17 +56,20 @@ final class Engine: Sendable {
             registry.failureMemory = new.failureMemory
             registry.maxLeasesPerUID = new.limits.leasesPerUser
         }
+        SharedLogLevel.process.level = Logger.Level(rawValue: new.logLevel) ?? .info
         var needsRestart = new
         needsRestart.resolver = old.resolver
         needsRestart.limits = old.limits
         needsRestart.failureMemory = old.failureMemory
+        needsRestart.logLevel = old.logLevel
         if needsRestart != old {
             logger.warning("some changed settings take effect only after a restart",
-                           metadata: ["settings": "socket, directories, cache, RetrievalOrder, PinGrace, SaveInterval, LogLevel, message size, idle timeout"])
+                           metadata: ["settings": "socket, directories, cache, RetrievalOrder, PinGrace, SaveInterval, message size, idle timeout"])
         }
         configuration.withLock { $0 = new }
         logger.notice("configuration reloaded", metadata: ["upstreams": "\(new.resolver.upstreams)",
-                                                           "dnssec": "\(new.resolver.dnssec.rawValue)"])
+                                                           "dnssec": "\(new.resolver.dnssec.rawValue)",
+                                                           "logLevel": "\(new.logLevel)"])
     }
 
     /// Writes pins and cache (periodically and on stop).

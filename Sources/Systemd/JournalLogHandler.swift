@@ -159,13 +159,16 @@ public enum LogDestination: String, Sendable, Equatable {
     }
 
     /// Detects the destination and bootstraps swift-log's `LoggingSystem` with it (once per
-    /// process: swift-log traps on a second bootstrap). Returns what was chosen.
+    /// process: swift-log traps on a second bootstrap). Every logger's level is
+    /// `SharedLogLevel.process`, set to `level` here. Returns the destination chosen.
     @discardableResult
     public static func bootstrap(level: Logger.Level, identifier: String = "mailsrvd",
                                  environment: [String: String] = ProcessInfo.processInfo.environment) -> LogDestination {
         let destination = detect(environment: environment)
+        SharedLogLevel.process.level = level
         LoggingSystem.bootstrap { label in
-            destination.makeHandler(label: label, level: level, identifier: identifier)
+            SharedLevelLogHandler(base: destination.makeHandler(label: label, level: .trace, identifier: identifier),
+                                  shared: .process)
         }
         return destination
     }

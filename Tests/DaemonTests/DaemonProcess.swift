@@ -23,7 +23,8 @@ final class DaemonProcess: @unchecked Sendable {
     /// - Parameter config: text of a config file passed with `--config`.
     /// - Parameter environment: added to this process's environment for the daemon.
     /// - Parameter dnsServer: `--dns-server`; nil to leave the upstreams to the config file.
-    init(dnsServer: String?, config: String? = nil, arguments extra: [String] = [],
+    /// - Parameter logLevel: `--log-level`; nil to leave the level to the config file.
+    init(dnsServer: String?, config: String? = nil, logLevel: String? = "debug", arguments extra: [String] = [],
          directory existing: URL? = nil, environment: [String: String] = [:]) async throws {
         let directory = existing ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("mailsrvd-\(UUID().uuidString.prefix(8))")
@@ -33,10 +34,11 @@ final class DaemonProcess: @unchecked Sendable {
         self.directory = directory
         socket = directory.appendingPathComponent("run/\(SocketLocation.fileName)").path
         logFile = directory.appendingPathComponent("mailsrvd.log")
-        var arguments = ["--socket", socket, "--log-level", "debug",
+        var arguments = ["--socket", socket,
                          "--state-directory", directory.appendingPathComponent("state").path,
                          "--cache-directory", directory.appendingPathComponent("cache").path]
         if let dnsServer { arguments += ["--dns-server", dnsServer] }
+        if let logLevel { arguments += ["--log-level", logLevel] }
         if let config {
             let file = directory.appendingPathComponent("mailsrvd.conf")
             try config.write(to: file, atomically: true, encoding: .utf8)

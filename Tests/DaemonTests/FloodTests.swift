@@ -180,7 +180,7 @@ extension FloodTests {
 
     @Test func noLocalPartReachesTheLogAtInfo() async throws {
         let knot = try await SharedKnot.server()
-        let daemon = try await DaemonProcess(dnsServer: knot.forwarder, arguments: ["--log-level", "info"])
+        let daemon = try await DaemonProcess(dnsServer: knot.forwarder, logLevel: "info")
         let client = try daemon.connect()
         for want in ["retrieval", "submission", "imaps"] {
             _ = try client.call(DiscoveryInterface.Method.lookup.qualifiedName,

@@ -94,6 +94,35 @@ import Varlink
         await good.stop()
     }
 
+    @Test func sighupAppliesANewLogLevelToTheLoggersAlreadyRunning() async throws {
+        let knot = try await SharedKnot.server()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("loglevel-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let listener = try NotifyListener(directory: directory)
+        let daemon = try await DaemonProcess(dnsServer: knot.forwarder, config: "[Discovery]\nLogLevel=info\n",
+                                             logLevel: nil, directory: directory,
+                                             environment: ["NOTIFY_SOCKET": listener.path])
+        _ = await listener.until("READY=1")
+        let client = try daemon.connect()
+        let lookupEntries = { daemon.log.split(separator: "\n").filter { $0.hasSuffix("] lookup") }.count }
+        #expect(try client.call(DiscoveryInterface.Method.lookup.qualifiedName, ["email": "a@example.net"]).error == nil)
+        #expect(lookupEntries() == 0, "a Lookup is logged at debug")
+
+        try daemon.rewriteConfig("[Discovery]\nLogLevel=debug\n")
+        kill(daemon.process.processIdentifier, SIGHUP)
+        _ = await listener.until("READY=1")
+        #expect(try client.call(DiscoveryInterface.Method.lookup.qualifiedName, ["email": "a@example.net"]).error == nil)
+        #expect(lookupEntries() == 1)
+        #expect(!daemon.log.contains("only after a restart"), "\(daemon.log)")
+
+        try daemon.rewriteConfig("[Discovery]\nLogLevel=warning\n")
+        kill(daemon.process.processIdentifier, SIGHUP)
+        _ = await listener.until("READY=1")
+        #expect(try client.call(DiscoveryInterface.Method.lookup.qualifiedName, ["email": "a@example.net"]).error == nil)
+        #expect(lookupEntries() == 1)
+        await daemon.stop()
+    }
+
     @Test func socketActivationServesThePassedSocketAndBindsNothing() async throws {
         let knot = try await SharedKnot.server()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("activate-\(UUID().uuidString.prefix(8))")

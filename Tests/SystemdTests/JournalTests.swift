@@ -102,10 +102,47 @@ import Glibc
         #expect(LogDestination.detect(environment: ["JOURNAL_STREAM": value]) == .stderr)
     }
 
+    @Test func aLoggerFollowsItsSharedLevelAfterItWasMade() {
+        let events = EventLog()
+        let shared = SharedLogLevel(.info)
+        var logger = Logger(label: "l") { _ in SharedLevelLogHandler(base: events, shared: shared) }
+        logger[metadataKey: "unit"] = "test"
+        logger.debug("hidden")
+        shared.level = .debug
+        logger.debug("shown")
+        shared.level = .error
+        logger.warning("hidden too")
+        #expect(events.messages == ["shown"])
+        #expect(events.recordedMetadata == [["unit": "test"]], "metadata reaches the handler underneath")
+        logger.logLevel = .trace
+        #expect(shared.level == .trace, "setting one logger's level sets the shared one")
+    }
+
     @Test func handlersForEachDestination() {
         #expect(LogDestination.journal.makeHandler(label: "l", level: .notice) is JournalLogHandler)
         #expect(LogDestination.journal.makeHandler(label: "l", level: .notice).logLevel == .notice)
         #expect(LogDestination.stderr.makeHandler(label: "l", level: .error) is StreamLogHandler)
         #expect(LogDestination.stderr.makeHandler(label: "l", level: .error).logLevel == .error)
     }
+}
+
+/// A log handler that records what reaches it (its own level lets everything through).
+private final class EventLog: LogHandler, @unchecked Sendable {
+    private let lock = NSLock()
+    private var events: [(message: String, metadata: Logger.Metadata)] = []
+    var logLevel: Logger.Level = .trace
+    var metadata: Logger.Metadata = [:]
+    var metadataProvider: Logger.MetadataProvider?
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        lock.withLock { events.append(("\(event.message)", metadata.merging(event.metadata ?? [:]) { $1 })) }
+    }
+
+    var messages: [String] { lock.withLock { events.map(\.message) } }
+    var recordedMetadata: [Logger.Metadata] { lock.withLock { events.map(\.metadata) } }
 }
