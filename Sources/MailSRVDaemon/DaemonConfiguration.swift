@@ -1,3 +1,4 @@
+import Logging
 import MailDiscovery
 import Resolver
 
@@ -11,6 +12,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     /// The DNS cache is written here (`CACHE_DIRECTORY`, else `$XDG_CACHE_HOME/mailsrvd`).
     public var cacheDirectory: String?
     public var logLevel: String = "info"
+    /// `logLevel` as swift-log's level (`ConfigFile` and the flag accept only valid names).
+    public var loggerLevel: Logger.Level { Logger.Level(rawValue: logLevel) ?? .info }
 
     /// Upstreams, DNSSEC mode, trust anchor, query timeout.
     public var resolver = ResolverConfiguration()

@@ -56,7 +56,7 @@ final class Engine: Sendable {
             registry.failureMemory = new.failureMemory
             registry.maxLeasesPerUID = new.limits.leasesPerUser
         }
-        SharedLogLevel.process.level = Logger.Level(rawValue: new.logLevel) ?? .info
+        SharedLogLevel.process.level = new.loggerLevel
         var needsRestart = new
         needsRestart.resolver = old.resolver
         needsRestart.limits = old.limits

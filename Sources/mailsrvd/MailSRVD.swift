@@ -67,7 +67,7 @@ struct MailSRVD: AsyncParsableCommand {
             printError("mailsrvd: \(error)")
             throw ExitCode(78)  // EX_CONFIG
         }
-        LogDestination.bootstrap(level: Logger.Level(rawValue: settings.logLevel) ?? .info)
+        LogDestination.bootstrap(level: settings.loggerLevel)
         let logger = Logger(label: "mailsrvd")
         let paths = DaemonPaths(settings, environment: ProcessInfo.processInfo.environment)
         let listen: ListenTarget
