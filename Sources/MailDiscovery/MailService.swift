@@ -38,6 +38,10 @@ public enum Want: Hashable, Sendable {
     case retrieval
     /// `submissions` and `submission`.
     case submission
+    /// `imaps` and `imap`: one protocol, either TLS mode (a tunnel for IMAP, CLIENTS.md §1).
+    case imapGroup
+    /// `pop3s` and `pop3`.
+    case pop3Group
     /// One service only.
     case single(MailService)
 
@@ -47,6 +51,8 @@ public enum Want: Hashable, Sendable {
         switch text {
         case "retrieval": self = .retrieval
         case "submission": self = .submission
+        case "imap-group": self = .imapGroup
+        case "pop3-group": self = .pop3Group
         default:
             guard let service = MailService(rawValue: text), service != .submission else { return nil }
             self = .single(service)
@@ -58,6 +64,8 @@ public enum Want: Hashable, Sendable {
         switch self {
         case .retrieval: "retrieval"
         case .submission: "submission"
+        case .imapGroup: "imap-group"
+        case .pop3Group: "pop3-group"
         case .single(let service): service.rawValue
         }
     }
@@ -67,6 +75,8 @@ public enum Want: Hashable, Sendable {
         switch self {
         case .retrieval: [.imaps, .imap, .pop3s, .pop3]
         case .submission: [.submissions, .submission]
+        case .imapGroup: [.imaps, .imap]
+        case .pop3Group: [.pop3s, .pop3]
         case .single(let service): [service]
         }
     }

@@ -33,7 +33,8 @@ type Lease (
 # only for what is missing or expired.
 method Lookup(
   email: string,        # "user@example.net", or a bare domain "example.net"
-  want: ?string,        # "retrieval" (default) | "submission" | imaps | imap | pop3s | pop3 | submissions
+  want: ?string,        # "retrieval" (default) | "submission" | "imap-group" | "pop3-group"
+                        # | imaps | imap | pop3s | pop3 | submissions  (groups: CLIENTS.md §1)
   clientHost: ?string,  # FQDN for the same-subdomain preference; default: this host's
   resolve: ?bool        # also resolve target addresses (default true)
 ) -> (

@@ -46,7 +46,7 @@ struct ClientOptions: ParsableArguments {
 /// `--want`, `--submission` and `--client-host`, shared by lookup and acquire.
 struct WantOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "retrieval (default), submission, imaps, imap, pop3s, pop3 or submissions.", valueName: "want"))
+        "retrieval (default), submission, imap-group, pop3-group, imaps, imap, pop3s, pop3 or submissions.", valueName: "want"))
     var want: String?
 
     @Flag(name: .long, help: "Same as --want submission.")

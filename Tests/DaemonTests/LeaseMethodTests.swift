@@ -88,6 +88,35 @@ import Varlink
         await daemon.stop()
     }
 
+    @Test func theProtocolGroupsAreWantsOfLookupAndAcquireWithoutFallbackToTheOtherProtocol() async throws {
+        let daemon = try await DaemonProcess(dnsServer: try await SharedKnot.server().forwarder)
+        let client = try daemon.connect()
+        let lookup = try daemon.call(.lookup, ["email": "a@groups.example.net", "want": "pop3-group"])
+        #expect(lookup["candidates"]?.arrayValue?.map { $0["service"]?.stringValue ?? "" } == ["pop3s", "pop3"])
+        let acquired = try client.call(DiscoveryInterface.Method.acquire.qualifiedName,
+                                       ["email": "a@example.net", "want": "imap-group"])
+        #expect(acquired["endpoint"]?["service"] == "imaps")
+        let lease = try #require(acquired["lease"]?.stringValue)
+        var services = [acquired["endpoint"]?["service"]?.stringValue ?? ""]
+        while true {
+            let next = try client.call(DiscoveryInterface.Method.report.qualifiedName, ["lease": .string(lease), "outcome": "failed"])
+            if next.errorName != nil {
+                #expect(next.errorName == "Exhausted")
+                break
+            }
+            services.append(next["endpoint"]?["service"]?.stringValue ?? "")
+            #expect(services.count < 20)
+        }
+        // imaps on imap1 and imap2 (two addresses each), then imap-backup; imap on imap1
+        // shares imap1's failed addresses; never POP3.
+        #expect(services == ["imaps", "imaps", "imaps", "imaps", "imaps"])
+        let leases = try client.call(DiscoveryInterface.Method.listLeases.qualifiedName)
+        #expect(leases["leases"] == [])
+        let bad = try client.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@example.net", "want": "imap-groups"])
+        #expect(bad["parameter"] == "want")
+        await daemon.stop()
+    }
+
     @Test func reportConnectedReleaseAndListLeases() async throws {
         let daemon = try await DaemonProcess(dnsServer: try await SharedKnot.server().forwarder)
         let client = try daemon.connect()

@@ -69,6 +69,35 @@ import Testing
         #expect(rig.upstream.count("_pop3._tcp.example.net", .srv) == 1)
     }
 
+    @Test func imapGroupQueriesOnlyIMAPAndKeepsTheRetrievalOrderOfIMAP() async throws {
+        let rig = try Rig(try await SharedKnot.server())
+        let result = try await rig.discovery.lookup(email: "a@example.net", want: .imapGroup)
+        #expect(Set(result.summary.prefix(2)) == ["imaps imap1.example.net:993", "imaps imap2.example.net:993"])
+        #expect(Array(result.summary.dropFirst(2)) == ["imap imap1.example.net:143", "imaps imap-backup.example.net:993"])
+        #expect(rig.upstream.count("_imaps._tcp.example.net", .srv) == 1)
+        #expect(rig.upstream.count("_imap._tcp.example.net", .srv) == 1)
+        #expect(rig.upstream.count("_pop3s._tcp.example.net", .srv) == 0)
+        #expect(rig.upstream.count("_pop3._tcp.example.net", .srv) == 0)
+        let pop3 = try await rig.discovery.lookup(email: "a@example.net", want: .pop3Group)
+        #expect(pop3.summary == ["pop3s pop.example.net:995", "pop3 pop.example.net:110"])
+        #expect(rig.upstream.count("_imaps._tcp.example.net", .srv) == 1, "the IMAP answer was not asked again")
+    }
+
+    @Test func withinAGroupImplicitTLSComesFirstOnEqualPriority() async throws {
+        // groups.example.net: the STARTTLS records weigh 100, the implicit-TLS ones 0, so a
+        // weighted draw alone would nearly always put STARTTLS first.
+        let rig = try Rig(try await SharedKnot.server())
+        for _ in 0..<30 {
+            let imap = try await rig.discovery.lookup(email: "a@groups.example.net", want: .imapGroup)
+            #expect(imap.summary == ["imaps imap1.example.net:993", "imap imap1.example.net:143"])
+            let pop3 = try await rig.discovery.lookup(email: "a@groups.example.net", want: .pop3Group)
+            #expect(pop3.summary == ["pop3s pop.example.net:995", "pop3 pop.example.net:110"])
+        }
+        await #expect(throws: DiscoveryError.noService(domain: "nothing.example.net", want: "pop3-group")) {
+            try await rig.discovery.lookup(email: "a@nothing.example.net", want: .pop3Group)
+        }
+    }
+
     @Test func dotTargetsOfferNothingAndOnlyDotsIsNoService() async throws {
         let rig = try Rig(try await SharedKnot.server())
         let nopop = try await rig.discovery.lookup(email: "a@nopop.example.net")
