@@ -9,8 +9,9 @@ PREFIX   ?= /usr/local
 DESTDIR  ?=
 
 # Debian packages the build and the tests need. libevent-dev: libunbound.pc requires it.
+# dovecot-*, openssl: the real mail servers and test CA of Tests/MailHarness.
 DEB_PACKAGES = python3 python3-pip pkg-config libunbound-dev libevent-dev libsystemd-dev libidn2-dev \
-               knot knot-dnsutils socat
+               knot knot-dnsutils socat openssl dovecot-imapd dovecot-pop3d
 
 .PHONY: all build test run deps clean
 
@@ -30,6 +31,9 @@ deps:
 	@# The Python varlink client, a real outside client the tests talk to the daemon with.
 	@python3 -c 'import varlink' 2>/dev/null || python3 -m pip install -q varlink 2>/dev/null \
 	    || python3 -m pip install -q --break-system-packages varlink
+	@# aiosmtpd: the real SMTP submission server of Tests/MailHarness.
+	@python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install -q aiosmtpd 2>/dev/null \
+	    || python3 -m pip install -q --break-system-packages aiosmtpd
 
 build: deps
 	$(SWIFT) build

@@ -67,6 +67,10 @@ let package = Package(
         // server on a free loopback port.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .target(name: "KnotHarness", dependencies: ["TestSupport"], path: "Tests/KnotHarness", resources: [.copy("Zones")]),
+        // Real mail servers for the tests: a CA made at test time, Dovecot (IMAP, POP3), an
+        // aiosmtpd submission server, a blackholed address.
+        .target(name: "MailHarness", dependencies: ["TestSupport"], path: "Tests/MailHarness", resources: [.copy("Scripts")]),
+        .testTarget(name: "MailHarnessTests", dependencies: ["MailHarness", "TestSupport"]),
         .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"]),
         .testTarget(name: "MailDiscoveryTests", dependencies: ["MailDiscovery"]),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", "TestSupport"]),

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import TestSupport
 
 /// Runs a helper program (knotc, keymgr, kdig) without blocking the cooperative pool.
@@ -14,23 +13,4 @@ enum Tool {
         }
         return output
     }
-}
-
-/// knotd processes started by this test process and their directories: killed and
-/// removed at exit if a test forgot them (e.g. a server shared by many tests).
-final class LiveProcesses: Sendable {
-    static let shared: LiveProcesses = {
-        atexit {
-            for (pid, directory) in LiveProcesses.shared.entries.withLock({ $0 }) {
-                kill(pid, SIGKILL)
-                try? FileManager.default.removeItem(atPath: directory)
-            }
-        }
-        return LiveProcesses()
-    }()
-
-    private let entries = Mutex([Int32: String]())
-
-    func add(_ pid: Int32, directory: String) { entries.withLock { $0[pid] = directory } }
-    func remove(_ pid: Int32) { _ = entries.withLock { $0.removeValue(forKey: pid) } }
 }
