@@ -22,6 +22,11 @@ public struct Tuple: Hashable, Codable, Sendable {
 
     /// What a failure mark is about: the same server address, whatever the service.
     var target: FailureTarget { FailureTarget(host: endpoint.host, address: address) }
+
+    /// How a client names this tuple in `Report`.
+    public var destination: Destination {
+        Destination(host: endpoint.host, port: endpoint.port, address: address)
+    }
 }
 
 struct FailureTarget: Hashable, Codable, Sendable {
@@ -53,6 +58,16 @@ public struct Pin: Hashable, Codable, Sendable {
     public var graceUntil: Date?
 }
 
+extension Pin {
+    /// The tuple of the order at `destination`; `notInPinOrder` when there is none.
+    func tuple(at destination: Destination) throws(LeaseError) -> Tuple {
+        guard let tuple = order.first(where: { $0.destination == destination }) else {
+            throw .notInPinOrder(destination)
+        }
+        return tuple
+    }
+}
+
 /// One client connection's claim on a tuple.
 public struct Lease: Hashable, Sendable {
     public enum State: String, Codable, Sendable { case pending, connected }
@@ -70,6 +85,8 @@ public enum LeaseError: Error, Hashable, Sendable {
     case noSuchLease(String)
     case exhausted(domain: String)
     case tooManyLeases
+    /// A `Report` named a (host, port, address) that is not in its lease's pin order.
+    case notInPinOrder(Destination)
 }
 
 /// Pins, leases and failure marks of every uid (DESIGN.md §3). Pure state: time is passed
@@ -134,33 +151,65 @@ public struct LeaseRegistry: Sendable {
         return (lease, reused)
     }
 
-    /// Records that the lease's connection works.
-    public mutating func reportConnected(_ id: String, uid: UInt32) throws(LeaseError) -> Lease {
-        guard var lease = leases[id], lease.owner.uid == uid else { throw .noSuchLease(id) }
+    /// Records that the lease's connection works. With `destination` (a tuple of the
+    /// lease's pin order, else `notInPinOrder`), the connection was made to that tuple: the
+    /// lease and its pin move there, and a failure mark of its uid on it goes, so that the
+    /// next `Acquire` of the uid goes there without DNS.
+    public mutating func reportConnected(_ id: String, uid: UInt32, at destination: Destination? = nil)
+        throws(LeaseError) -> Lease {
+        guard var lease = leases[id], lease.owner.uid == uid, var pin = pins[lease.pin] else { throw .noSuchLease(id) }
+        if let destination {
+            let tuple = try pin.tuple(at: destination)
+            failures[uid]?[tuple.target] = nil
+            pin.current = tuple
+            pins[pin.key] = pin
+            lease.tuple = tuple
+        }
         lease.state = .connected
         leases[id] = lease
         return lease
     }
 
-    /// Marks the lease's tuple failed for its uid and moves the pin and the lease to the next
-    /// tuple in order that is not marked failed. When none is left the lease is released
+    /// Marks a tuple failed for the lease's uid: the lease's own, or the one at
+    /// `destination` (of the lease's pin order, else `notInPinOrder`). A pin whose tuple is
+    /// now marked moves to the next tuple in order that is not; so does the lease, only
+    /// when its own tuple is marked. When the lease has nowhere left to go it is released
     /// and `exhausted` is thrown.
-    public mutating func reportFailed(_ id: String, uid: UInt32, now: Date) throws(LeaseError) -> Lease {
+    public mutating func reportFailed(_ id: String, uid: UInt32, at destination: Destination? = nil,
+                                      now: Date) throws(LeaseError) -> Lease {
         guard var lease = leases[id], lease.owner.uid == uid, var pin = pins[lease.pin] else { throw .noSuchLease(id) }
-        failures[uid, default: [:]][lease.tuple.target] = now.addingTimeInterval(failureMemory)
+        let failed = try destination.map { destination throws(LeaseError) in try pin.tuple(at: destination) } ?? lease.tuple
+        failures[uid, default: [:]][failed.target] = now.addingTimeInterval(failureMemory)
+        let leaseMoves = isFailed(lease.tuple, uid: uid, now: now)
         if isFailed(pin.current, uid: uid, now: now) {
-            let start = pin.order.firstIndex(of: pin.current).map { $0 + 1 } ?? 0
-            guard let next = pin.order[start...].first(where: { !isFailed($0, uid: uid, now: now) }) else {
+            if let next = usable(in: pin, after: pin.current, now: now).first {
+                pin.current = next
+            } else if leaseMoves {
                 release(id, uid: uid)
                 throw .exhausted(domain: pin.key.domain)
+            } else {
+                pin.current = lease.tuple
             }
-            pin.current = next
             pins[pin.key] = pin
         }
+        guard leaseMoves else { return lease }
         lease.tuple = pin.current
         lease.state = .pending
         leases[id] = lease
         return lease
+    }
+
+    /// The tuples of the lease's pin order after its own, without those its uid has marked
+    /// failed, at most `limit`: what a client may try alongside (RFC 8305).
+    public func alternatives(for lease: Lease, now: Date, limit: Int = 16) -> [Tuple] {
+        guard let pin = pins[lease.pin] else { return [] }
+        return Array(usable(in: pin, after: lease.tuple, now: now).prefix(limit))
+    }
+
+    /// Forgets the failure marks of `uid` on every address of `host`.
+    public mutating func clearFailures(uid: UInt32, host: String) {
+        failures[uid] = failures[uid]?.filter { $0.key.host != host }
+        if failures[uid]?.isEmpty == true { failures[uid] = nil }
     }
 
     /// Ends a lease; the pin goes with its last lease. Returns false for an unknown lease or
@@ -249,6 +298,13 @@ public struct LeaseRegistry: Sendable {
 
     private func hasLeases(_ key: PinKey) -> Bool {
         leasesPerPin[key, default: 0] > 0
+    }
+
+    /// The tuples of `pin`'s order after `tuple` (all of them when it is not in the order)
+    /// that its uid has not marked failed.
+    private func usable(in pin: Pin, after tuple: Tuple, now: Date) -> [Tuple] {
+        let start = pin.order.firstIndex(of: tuple).map { $0 + 1 } ?? 0
+        return pin.order[start...].filter { !isFailed($0, uid: pin.key.uid, now: now) }
     }
 
     private func isFailed(_ tuple: Tuple, uid: UInt32, now: Date) -> Bool {

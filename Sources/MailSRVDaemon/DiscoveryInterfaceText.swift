@@ -29,6 +29,12 @@ type Lease (
   state: string         # "pending" | "connected"
 )
 
+# One (endpoint, address) of a lease's order of candidates.
+type Route (
+  endpoint: Endpoint,
+  address: string
+)
+
 # All usable endpoints for the address, best first. Reads the cache; asks DNS
 # only for what is missing or expired.
 method Lookup(
@@ -48,19 +54,33 @@ method Lookup(
 # One endpoint and one address to connect to now, held until released. While the
 # caller's uid holds any lease for the same domain and want, every Acquire returns
 # that same (host, port, address) with reused = true and issues no DNS query.
-method Acquire(email: string, want: ?string, clientHost: ?string) -> (
+# With alternatives = true the reply also lists the rest of the lease's order
+# after the returned tuple, without the tuples this uid has marked failed (at
+# most 16), for a client that races candidates (RFC 8305: 250 ms apart).
+method Acquire(email: string, want: ?string, clientHost: ?string, alternatives: ?bool) -> (
   lease: string,        # opaque, unguessable
   endpoint: Endpoint,
   address: string,
   reused: bool,
-  verifyNames: []string
+  verifyNames: []string,
+  alternatives: ?[]Route
 )
 
 # outcome "connected": the connection works. outcome "failed": it could not be
 # made; the tuple is marked failed for this uid and the lease moves to the next
 # one (next address of the same host, then the next host, then — for retrieval —
 # the POP3 services), which is returned. Error Exhausted when none is left.
-method Report(lease: string, outcome: string) -> (endpoint: ?Endpoint, address: ?string)
+# With host, port and address (all three; a tuple of the lease's order, else
+# InvalidParameter "host") the report is about that tuple: "failed" marks it
+# failed for this uid and moves the lease only if it is the lease's own tuple;
+# "connected" moves the lease and the uid's pin to it.
+method Report(
+  lease: string,
+  outcome: string,      # "connected" | "failed"
+  host: ?string,
+  port: ?int,
+  address: ?string
+) -> (endpoint: ?Endpoint, address: ?string)
 
 method Release(lease: string) -> ()
 

@@ -110,6 +110,7 @@ public final class DiscoveryService: VarlinkService {
         let email = try call.string("email")
         let want = try Self.want(call)
         let clientHost = try call.optionalString("clientHost")
+        let wantsAlternatives = try call.optionalBool("alternatives") ?? false
         let address: MailAddress
         do {
             address = try Discovery.address(email)
@@ -129,11 +130,12 @@ public final class DiscoveryService: VarlinkService {
             }
         }
         let now = time.now()
-        let acquired: (lease: Lease, reused: Bool, verifyNames: [String])
+        let acquired: (lease: Lease, reused: Bool, verifyNames: [String], alternatives: [Tuple]?)
         do {
             acquired = try registry.withLock { registry throws(LeaseError) in
                 let result = try registry.acquire(key, email: email, owner: owner, lookup: lookup, now: now)
-                return (result.lease, result.reused, registry.verifyNames(for: result.lease))
+                return (result.lease, result.reused, registry.verifyNames(for: result.lease),
+                        wantsAlternatives ? registry.alternatives(for: result.lease, now: now) : nil)
             }
         } catch {
             throw VarlinkError(error)
@@ -146,6 +148,9 @@ public final class DiscoveryService: VarlinkService {
         json.key("address"); json.string(acquired.lease.tuple.address)
         json.key("reused"); json.bool(acquired.reused)
         json.key("verifyNames"); json.strings(acquired.verifyNames)
+        if let alternatives = acquired.alternatives {
+            json.key("alternatives"); json.routes(alternatives)
+        }
         json.endObject()
         return VarlinkReply(encodedParameters: json)
     }
@@ -153,14 +158,15 @@ public final class DiscoveryService: VarlinkService {
     private func report(_ call: VarlinkCall, uid: UInt32) throws(VarlinkError) -> VarlinkReply {
         let id = try call.string("lease")
         let outcome = try call.string("outcome")
+        let destination = try Self.destination(call)
         let now = time.now()
         guard outcome == "connected" || outcome == "failed" else { throw .invalidParameter("outcome") }
         let lease: Lease
         do {
             lease = try registry.withLock { registry throws(LeaseError) in
                 outcome == "connected"
-                    ? try registry.reportConnected(id, uid: uid)
-                    : try registry.reportFailed(id, uid: uid, now: now)
+                    ? try registry.reportConnected(id, uid: uid, at: destination)
+                    : try registry.reportFailed(id, uid: uid, at: destination, now: now)
             }
         } catch {
             throw VarlinkError(error)
@@ -233,6 +239,18 @@ public final class DiscoveryService: VarlinkService {
         guard let text = try call.optionalString("want") else { return .retrieval }
         guard let want = Want(text) else { throw .invalidParameter("want") }
         return want
+    }
+
+    /// `Report`'s optional `host`, `port` and `address`: all three or none.
+    private static func destination(_ call: VarlinkCall) throws(VarlinkError) -> Destination? {
+        let host = try call.optionalString("host")
+        let port = try call.optionalInt("port")
+        let address = try call.optionalString("address")
+        if host == nil && port == nil && address == nil { return nil }
+        guard let host else { throw .invalidParameter("host") }
+        guard let port else { throw .invalidParameter("port") }
+        guard let address else { throw .invalidParameter("address") }
+        return Destination(host: host, port: port, address: address)
     }
 
     /// `Lookup`'s parameters.

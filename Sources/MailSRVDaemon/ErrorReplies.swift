@@ -24,6 +24,7 @@ extension VarlinkError {
         case .noSuchLease(let lease): self = .discovery(.noSuchLease, ["lease": .string(lease)])
         case .exhausted(let domain): self = .discovery(.exhausted, ["domain": .string(domain)])
         case .tooManyLeases: self = .discovery(.tooManyRequests)
+        case .notInPinOrder: self = .invalidParameter("host")
         }
     }
 }

@@ -18,6 +18,18 @@ extension JSONWriter {
         endObject()
     }
 
+    /// A `[]Route`: each tuple's endpoint and address.
+    mutating func routes(_ tuples: [Tuple]) {
+        beginArray()
+        for tuple in tuples {
+            beginObject()
+            key("endpoint"); endpoint(tuple.endpoint)
+            key("address"); string(tuple.address)
+            endObject()
+        }
+        endArray()
+    }
+
     /// A `Lease` object.
     mutating func lease(_ lease: Lease) {
         beginObject()

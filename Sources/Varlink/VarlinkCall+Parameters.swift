@@ -27,6 +27,11 @@ extension VarlinkCall {
         return value
     }
 
+    /// The optional integer parameter `name`.
+    public func optionalInt(_ name: String) throws(VarlinkError) -> Int? {
+        try self.optional(name, \.intValue)
+    }
+
     private func optional<T>(_ name: String, _ extract: (JSONValue) -> T?) throws(VarlinkError) -> T? {
         guard let value = self.parameters[name], value != .null else { return nil }
         guard let typed = extract(value) else { throw .invalidParameter(name) }

@@ -7,8 +7,11 @@ import Varlink
 /// `Acquire`, `Report`, `Release` and `ListLeases` over the socket (DESIGN.md §3).
 @Suite struct LeaseMethodTests {
     /// Host and address of an Acquire or Report reply.
-    func tuple(_ reply: VarlinkReply) -> String {
-        "\(reply["endpoint"]?["host"]?.stringValue ?? "-") \(reply["address"]?.stringValue ?? "-")"
+    func tuple(_ reply: VarlinkReply) -> String { tuple(.object(reply.parameters)) }
+
+    /// Host and address of a `Route` (or of a reply's parameters).
+    func tuple(_ route: JSONValue) -> String {
+        "\(route["endpoint"]?["host"]?.stringValue ?? "-") \(route["address"]?.stringValue ?? "-")"
     }
 
     @Test func aSecondConnectionOfTheSameUserReusesThePinWithoutDNS() async throws {
@@ -114,6 +117,57 @@ import Varlink
         #expect(leases["leases"] == [])
         let bad = try client.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@example.net", "want": "imap-groups"])
         #expect(bad["parameter"] == "want")
+        await daemon.stop()
+    }
+
+    @Test func acquireListsAlternativesAndReportNamesAnyTupleOfTheLease() async throws {
+        let daemon = try await DaemonProcess(dnsServer: try await SharedKnot.server().forwarder)
+        let client = try daemon.connect()
+        let acquire = DiscoveryInterface.Method.acquire.qualifiedName
+        let report = DiscoveryInterface.Method.report.qualifiedName
+        let plain = try client.call(acquire, ["email": "a@example.net", "want": "imaps"])
+        #expect(plain.error == nil && plain["alternatives"] == nil, "only when asked")
+        let acquired = try client.call(acquire, ["email": "a@example.net", "want": "imap-group", "alternatives": true])
+        let lease = try #require(acquired["lease"]?.stringValue)
+        let alternatives = try #require(acquired["alternatives"]?.arrayValue)
+        /// Host, port and address of a `Route` or a reply.
+        func place(_ route: JSONValue) -> String {
+            "\(tuple(route)) \(route["endpoint"]?["port"]?.intValue ?? 0)"
+        }
+        // imaps on imap1 and imap2 (two addresses each), imap on imap1 (two), imaps on
+        // imap-backup: seven tuples, the first of which is the lease's.
+        #expect(alternatives.count == 6)
+        #expect(!alternatives.map(place).contains(place(.object(acquired.parameters))))
+        #expect(alternatives.allSatisfy { $0["endpoint"]?["service"] != nil && $0["address"]?.stringValue != nil })
+        func named(_ route: JSONValue) -> JSONObject {
+            ["host": route["endpoint"]?["host"] ?? .null, "port": route["endpoint"]?["port"] ?? .null,
+             "address": route["address"] ?? .null]
+        }
+        // "failed" on an alternative marks it and leaves the lease where it is.
+        let backup = try #require(alternatives.first { $0["endpoint"]?["host"] == "imap-backup.example.net" })
+        let failed = try client.call(report, ["lease": .string(lease), "outcome": "failed"].merging(named(backup)) { $1 })
+        #expect(failed.error == nil)
+        #expect(tuple(failed) == tuple(acquired))
+        let again = try daemon.connect().call(acquire, ["email": "a@example.net", "want": "imap-group", "alternatives": true])
+        #expect(again["reused"] == true)
+        #expect(again["alternatives"]?.arrayValue?.map(place) == alternatives.map(place).filter { $0 != place(backup) })
+        // "connected" on an alternative moves the lease and the pin there.
+        let chosen = alternatives[1]
+        let connected = try client.call(report, ["lease": .string(lease), "outcome": "connected"].merging(named(chosen)) { $1 })
+        #expect(place(.object(connected.parameters)) == place(chosen))
+        let next = try daemon.connect().call(acquire, ["email": "a@example.net", "want": "imap-group"])
+        #expect(next["reused"] == true)
+        #expect(place(.object(next.parameters)) == place(chosen))
+        // All three or none; a tuple of the lease's order only.
+        let partial = try client.call(report, ["lease": .string(lease), "outcome": "failed", "host": "imap1.example.net"])
+        #expect(partial["parameter"] == "port")
+        let wrongType = try client.call(report, ["lease": .string(lease), "outcome": "failed", "host": "imap1.example.net",
+                                                 "port": "993", "address": "::1"])
+        #expect(wrongType["parameter"] == "port")
+        let outside = try client.call(report, ["lease": .string(lease), "outcome": "failed", "host": "pop.example.net",
+                                               "port": 995, "address": "::1"])
+        #expect(outside.error == VarlinkError.Name.invalidParameter)
+        #expect(outside["parameter"] == "host")
         await daemon.stop()
     }
 

@@ -94,7 +94,7 @@ import Varlink
             of: "Tests/DaemonTests/LookupMethodTests.swift",
             with: "Sources/MailSRVDaemon/io.mailsrvd.Discovery.varlink"), encoding: .utf8)
         #expect(text == shipped)
-        #expect(text.contains("method Acquire(email: string, want: ?string, clientHost: ?string)"))
+        #expect(text.contains("method Acquire(email: string, want: ?string, clientHost: ?string, alternatives: ?bool)"))
         let unknown = try client.call("io.mailsrvd.Discovery.Frobnicate")
         #expect(unknown.error == VarlinkError.Name.methodNotFound)
         #expect(unknown["method"] == "io.mailsrvd.Discovery.Frobnicate")
