@@ -9,9 +9,10 @@ PREFIX   ?= /usr/local
 DESTDIR  ?=
 
 # Debian packages the build and the tests need. libevent-dev: libunbound.pc requires it.
-# dovecot-*, openssl: the real mail servers and test CA of Tests/MailHarness.
+# libssl-dev: TLS of `mailsrvctl connect`. dovecot-*, openssl: the real mail servers and
+# test CA of Tests/MailHarness.
 DEB_PACKAGES = python3 python3-pip pkg-config libunbound-dev libevent-dev libsystemd-dev libidn2-dev \
-               knot knot-dnsutils socat openssl dovecot-imapd dovecot-pop3d
+               libssl-dev knot knot-dnsutils socat openssl dovecot-imapd dovecot-pop3d
 
 .PHONY: all build test run deps clean
 

@@ -22,6 +22,8 @@ let package = Package(
         .systemLibrary(name: "CUnbound", pkgConfig: "libunbound", providers: [.apt(["libunbound-dev", "libevent-dev"])]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .systemLibrary(name: "CIDN2", pkgConfig: "libidn2", providers: [.apt(["libidn2-dev"])]),
+        // The system OpenSSL (libssl-dev) for `mailsrvctl connect`, and the calls it defines as macros.
+        .target(name: "CTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
 
         // The discovery engine: mail domains, SRV ordering, TTL cache. No NIO; only libidn2 for IDNA.
         .target(name: "MailDiscovery", dependencies: ["CIDN2"]),
@@ -51,7 +53,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "mailsrvctl", dependencies: [
-            "Varlink", "MailSRVInterface",
+            "Varlink", "MailSRVInterface", "CTLS", "Systemd",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -78,7 +80,7 @@ let package = Package(
         // Discovery and the cache through libunbound against a real Knot server.
         .testTarget(name: "DiscoveryTests", dependencies: ["Resolver", "MailDiscovery", "KnotHarness"]),
         // The real mailsrvd binary against a real Knot server, over its socket.
-        .testTarget(name: "DaemonTests", dependencies: ["Varlink", "MailSRVInterface", "KnotHarness", "TestSupport"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Varlink", "MailSRVInterface", "KnotHarness", "MailHarness", "TestSupport"]),
         .testTarget(name: "VarlinkTests", dependencies: [
             "Varlink", .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

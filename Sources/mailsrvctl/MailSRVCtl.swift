@@ -15,7 +15,7 @@ struct MailSRVCtl: ParsableCommand {
 
             Exit codes: 0 found, 1 error talking to the daemon, 2 bad usage, 3 no service or exhausted.
             """,
-        subcommands: [Lookup.self, Acquire.self, Leases.self, Stats.self, Flush.self, Status.self])
+        subcommands: [Lookup.self, Acquire.self, Leases.self, Stats.self, Flush.self, Status.self, Connect.self])
 
     /// The exit code of bad usage (DESIGN.md §7); ArgumentParser's own is 64 (EX_USAGE).
     static let usageExitCode: Int32 = 2
@@ -28,8 +28,10 @@ struct MailSRVCtl: ParsableCommand {
             try command.run()
         } catch {
             guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
+            // connect is run by mail clients, which name sysexits codes: its bad usage is EX_USAGE.
             FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-            Foundation.exit(usageExitCode)
+            // connect is run by mail clients, which name sysexits codes: its bad usage is EX_USAGE.
+            Foundation.exit(CommandLine.arguments.dropFirst().first == "connect" ? 64 : usageExitCode)
         }
     }
 }

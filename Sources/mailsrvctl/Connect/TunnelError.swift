@@ -1,0 +1,26 @@
+/// Why a tunnel ended without a session, with its sysexits code (CLIENTS.md §1).
+enum TunnelError: Error, CustomStringConvertible {
+    /// 64: bad usage (a trust store that cannot be read).
+    case usage(String)
+    /// 68: the address or domain is invalid.
+    case noHost(String)
+    /// 69: no candidate could be connected.
+    case unavailable(String)
+    /// 75: the daemon or DNS failed.
+    case temporary(String)
+
+    var exitCode: Int32 {
+        switch self {
+        case .usage: 64
+        case .noHost: 68
+        case .unavailable: 69
+        case .temporary: 75
+        }
+    }
+
+    var description: String {
+        switch self {
+        case .usage(let text), .noHost(let text), .unavailable(let text), .temporary(let text): text
+        }
+    }
+}

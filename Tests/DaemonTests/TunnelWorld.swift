@@ -1,0 +1,96 @@
+import Foundation
+import KnotHarness
+import MailHarness
+import TestSupport
+
+/// Everything a `mailsrvctl connect` test needs: its own Knot server, a mail domain
+/// `LABEL.example.net` whose SRV records the test publishes, a daemon asking that Knot, and a
+/// CA for the servers' certificates. `stop()` ends it all.
+final class TunnelWorld: @unchecked Sendable {
+    let knot: KnotServer
+    let daemon: DaemonProcess
+    let ca: TestCA
+    let directory: String
+    /// The mail domain, e.g. `t1.example.net`.
+    let domain: String
+    private var servers: [@Sendable () async -> Void] = []
+
+    init(label: String) async throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tunnel-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o755])
+        domain = "\(label).example.net"
+        knot = try await KnotServer.start(signing: false)
+        daemon = try await DaemonProcess(dnsServer: knot.forwarder)
+        ca = try await TestCA.make(in: directory)
+    }
+
+    /// A certificate for `names` from the world's CA.
+    func certificate(_ names: [String]) async throws -> ServerCertificate {
+        try await ca.issue(names: names, file: "cert-\(UUID().uuidString.prefix(8))")
+    }
+
+    /// Starts Dovecot on `address`; stopped with the world.
+    func dovecot(_ address: String, greeting: String, names: [String]?) async throws -> DovecotServer {
+        let certificate: ServerCertificate? = if let names { try await self.certificate(names) } else { nil }
+        let server = try await DovecotServer.start(.init(address: address, greeting: greeting, certificate: certificate))
+        servers.append { await server.stop() }
+        return server
+    }
+
+    /// Starts the submission server on `address`; stopped with the world.
+    func submission(_ address: String, name: String, names: [String]?, plain: Bool = false) async throws -> SubmissionServer {
+        let certificate: ServerCertificate? = if let names { try await self.certificate(names) } else { nil }
+        let server = try await SubmissionServer.start(address: address, name: name, certificate: certificate, plain: plain)
+        servers.append { await server.stop() }
+        return server
+    }
+
+    /// One SRV record of the domain: `service` (`imaps`, …) → `host`.`domain`:`port`.
+    struct SRV {
+        var service: String
+        var priority: Int = 0
+        var weight: Int = 0
+        var port: UInt16
+        var host: String
+    }
+
+    /// Publishes SRV records and the A records of their hosts (`host` → addresses).
+    func publish(_ records: [SRV], hosts: [String: [String]]) async throws {
+        var edits: [ZoneEdit] = records.map { record in
+            .set(owner: "_\(record.service)._tcp.\(label)", ttl: 300, type: "SRV",
+                 data: "\(record.priority) \(record.weight) \(record.port) \(record.host).\(domain).")
+        }
+        for (host, addresses) in hosts {
+            edits += addresses.map { .set(owner: "\(host).\(label)", ttl: 300, type: "A", data: $0) }
+        }
+        try await knot.change(zone: "example.net", edits)
+    }
+
+    private var label: String { String(domain.split(separator: ".").first!) }
+
+    /// The path of the `mailsrvctl` built with the tests.
+    static let mailsrvctl = DaemonProcess.binaries.appendingPathComponent("mailsrvctl").path
+
+    /// `mailsrvctl connect alice@DOMAIN ARGS… --ca-file CA --socket S` with `input` on stdin.
+    func connect(_ arguments: [String] = [], input: String, user: String = "alice",
+                 timeout: Duration = .seconds(60)) async throws -> ChildProcess.Finished {
+        try await ChildProcess.run(Self.mailsrvctl, ["connect", "\(user)@\(domain)"] + arguments + commonArguments,
+                                   input: Data(input.utf8), timeout: timeout)
+    }
+
+    /// `--ca-file CA --socket S`.
+    var commonArguments: [String] { ["--ca-file", ca.certificateFile, "--socket", daemon.socket] }
+
+    /// The shell command a client's tunnel setting gets.
+    func tunnelCommand(_ arguments: [String] = [], user: String = "alice") -> String {
+        ([Self.mailsrvctl, "connect", "\(user)@\(domain)"] + arguments + commonArguments).joined(separator: " ")
+    }
+
+    func stop() async {
+        for stop in servers { await stop() }
+        _ = await daemon.stop()
+        await knot.stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
