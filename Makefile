@@ -126,7 +126,7 @@ install:
 	    install -m 0644 config/mailsrvd.conf "$(DESTDIR)$(SYSCONFDIR)/mailsrvd/mailsrvd.conf"; \
 	fi; \
 	install -m 0644 config/mailsrvd.conf "$(DESTDIR)$(DOCDIR)/mailsrvd.conf"; \
-	install -m 0644 Sources/MailSRVDaemon/io.mailsrvd.Discovery.varlink "$(DESTDIR)$(PREFIX)/share/varlink/"; \
+	install -m 0644 Sources/MailSRVInterface/io.mailsrvd.Discovery.varlink "$(DESTDIR)$(PREFIX)/share/varlink/"; \
 	for page in "mailsrvd 8 the mail server discovery daemon (DNS SRV, Varlink)" \
 	            "mailsrvctl 1 talk to mailsrvd from the command line"; do \
 	    set -- $$page; tool=$$1; section=$$2; shift 2; \

@@ -35,8 +35,9 @@ let package = Package(
         .target(name: "Varlink", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         .target(name: "Systemd", dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]),
 
-        // Names and socket paths of io.mailsrvd.Discovery, shared by daemon and CLI.
-        .target(name: "MailSRVInterface"),
+        // The contract of io.mailsrvd.Discovery (its text, names, typed parameters of every
+        // method and error) and socket paths, shared by the daemon and every client.
+        .target(name: "MailSRVInterface", dependencies: ["Varlink"], exclude: ["io.mailsrvd.Discovery.varlink"]),
         // The daemon: configuration, Varlink methods → engine, socket server, lifecycle.
         .target(name: "MailSRVDaemon", dependencies: [
             "MailDiscovery", "Resolver", "Varlink", "MailSRVInterface", "CPeerCredentials", "Systemd",
@@ -45,7 +46,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-        ], exclude: ["io.mailsrvd.Discovery.varlink"]),
+        ]),
         .executableTarget(name: "mailsrvd", dependencies: [
             "MailSRVDaemon", "Systemd",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -81,6 +82,13 @@ let package = Package(
         .testTarget(name: "DiscoveryTests", dependencies: ["Resolver", "MailDiscovery", "KnotHarness"]),
         // The real mailsrvd binary against a real Knot server, over its socket.
         .testTarget(name: "DaemonTests", dependencies: ["Varlink", "MailSRVInterface", "KnotHarness", "MailHarness", "TestSupport"]),
+        // The contract: the interface file against the Swift types of MailSRVInterface.
+        .testTarget(name: "MailSRVInterfaceTests", dependencies: ["MailSRVInterface", "Varlink"]),
+        // The daemon's methods in process, against a real Knot server.
+        .testTarget(name: "MailSRVDaemonTests", dependencies: [
+            "MailSRVDaemon", "MailSRVInterface", "MailDiscovery", "Resolver", "Varlink", "KnotHarness",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "VarlinkTests", dependencies: [
             "Varlink", .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -17,7 +17,7 @@ public struct Daemon: Service {
     public static let version = "0.1.0"
 
     /// The Varlink interface, served by `GetInterfaceDescription`.
-    public static let interface = VarlinkInterface(name: DiscoveryInterface.name, description: discoveryInterfaceText)
+    public static let interface = VarlinkInterface(name: DiscoveryInterface.name, description: DiscoveryInterface.text)
 
     public static let info = VarlinkServiceInfo(vendor: "mailsrvd", product: "mailsrvd", version: version,
                                                 url: "https://github.com/mailsrvd/mailsrvd", interfaces: [interface])

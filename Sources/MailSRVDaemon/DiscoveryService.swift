@@ -27,7 +27,7 @@ public final class DiscoveryService: VarlinkService {
 
     public func handle(_ call: VarlinkCall, context: VarlinkConnectionContext) async throws(VarlinkError) -> VarlinkReply {
         let method = try Self.method(of: call)
-        guard limits.beginCall(uid: context.peerUID) else { throw .discovery(.tooManyRequests) }
+        guard limits.beginCall(uid: context.peerUID) else { throw .tooManyRequests }
         defer { limits.endCall(uid: context.peerUID) }
         switch method {
         case .lookup: return try await lookup(call)
@@ -41,7 +41,7 @@ public final class DiscoveryService: VarlinkService {
     public func answerImmediately(_ call: VarlinkCall, context: VarlinkConnectionContext) -> VarlinkReply? {
         do throws(VarlinkError) {
             let method = try Self.method(of: call)
-            guard limits.beginCall(uid: context.peerUID) else { throw .discovery(.tooManyRequests) }
+            guard limits.beginCall(uid: context.peerUID) else { throw .tooManyRequests }
             defer { limits.endCall(uid: context.peerUID) }
             return try answerWithoutWaiting(method, call, uid: context.peerUID)
         } catch {
@@ -79,7 +79,7 @@ public final class DiscoveryService: VarlinkService {
     // MARK: Methods
 
     private func lookup(_ call: VarlinkCall) async throws(VarlinkError) -> VarlinkReply {
-        let query = try LookupQuery(call)
+        let query = try LookupQuery(call.parameters(as: DiscoveryInterface.Lookup.self))
         do {
             return reply(to: query, try await discovery.lookup(
                 email: query.email, want: query.want, clientHost: query.clientHost, resolve: query.resolve))
@@ -90,7 +90,7 @@ public final class DiscoveryService: VarlinkService {
 
     /// `Lookup` from fresh cache entries; nil when it needs DNS.
     private func cachedLookup(_ call: VarlinkCall) throws(VarlinkError) -> VarlinkReply? {
-        let query = try LookupQuery(call)
+        let query = try LookupQuery(call.parameters(as: DiscoveryInterface.Lookup.self))
         do {
             return try discovery.cachedLookup(
                 email: query.email, want: query.want, clientHost: query.clientHost, resolve: query.resolve
@@ -103,14 +103,16 @@ public final class DiscoveryService: VarlinkService {
     private func reply(to query: LookupQuery, _ result: LookupResult) -> VarlinkReply {
         logger.debug("lookup", metadata: ["domain": "\(result.domain)", "want": "\(query.want.name)",
                                          "source": "\(result.source.rawValue)"])
-        return VarlinkReply(encodedParameters: result.wire)
+        let reply = DiscoveryInterface.LookupReply(result)
+        return VarlinkReply(encoding: reply, capacity: reply.capacity)
     }
 
     private func acquire(_ call: VarlinkCall, context: VarlinkConnectionContext) async throws(VarlinkError) -> VarlinkReply {
-        let email = try call.string("email")
-        let want = try Self.want(call)
-        let clientHost = try call.optionalString("clientHost")
-        let wantsAlternatives = try call.optionalBool("alternatives") ?? false
+        let parameters = try call.parameters(as: DiscoveryInterface.Acquire.self)
+        let email = parameters.email
+        let want = try Self.want(parameters.want)
+        let clientHost = parameters.clientHost
+        let wantsAlternatives = parameters.alternatives ?? false
         let address: MailAddress
         do {
             address = try Discovery.address(email)
@@ -141,24 +143,16 @@ public final class DiscoveryService: VarlinkService {
             throw VarlinkError(error)
         }
         logger.info("acquire", metadata: ["domain": "\(domain)", "reused": "\(acquired.reused)"])
-        var json = JSONWriter()
-        json.beginObject()
-        json.key("lease"); json.string(acquired.lease.id)
-        json.key("endpoint"); json.endpoint(acquired.lease.tuple.endpoint)
-        json.key("address"); json.string(acquired.lease.tuple.address)
-        json.key("reused"); json.bool(acquired.reused)
-        json.key("verifyNames"); json.strings(acquired.verifyNames)
-        if let alternatives = acquired.alternatives {
-            json.key("alternatives"); json.routes(alternatives)
-        }
-        json.endObject()
-        return VarlinkReply(encodedParameters: json)
+        return VarlinkReply(encoding: DiscoveryInterface.AcquireReply(
+            lease: acquired.lease.id, endpoint: DiscoveryInterface.Endpoint(acquired.lease.tuple.endpoint),
+            address: acquired.lease.tuple.address, reused: acquired.reused, verifyNames: acquired.verifyNames,
+            alternatives: acquired.alternatives?.map(DiscoveryInterface.Route.init)))
     }
 
     private func report(_ call: VarlinkCall, uid: UInt32) throws(VarlinkError) -> VarlinkReply {
-        let id = try call.string("lease")
-        let outcome = try call.string("outcome")
-        let destination = try Self.destination(call)
+        let parameters = try call.parameters(as: DiscoveryInterface.Report.self)
+        let (id, outcome) = (parameters.lease, parameters.outcome)
+        let destination = try Self.destination(parameters)
         let now = time.now()
         guard outcome == "connected" || outcome == "failed" else { throw .invalidParameter("outcome") }
         let lease: Lease
@@ -171,35 +165,24 @@ public final class DiscoveryService: VarlinkService {
         } catch {
             throw VarlinkError(error)
         }
-        var json = JSONWriter()
-        json.beginObject()
-        json.key("endpoint"); json.endpoint(lease.tuple.endpoint)
-        json.key("address"); json.string(lease.tuple.address)
-        json.endObject()
-        return VarlinkReply(encodedParameters: json)
+        return VarlinkReply(encoding: DiscoveryInterface.ReportReply(
+            endpoint: DiscoveryInterface.Endpoint(lease.tuple.endpoint), address: lease.tuple.address))
     }
 
     private func release(_ call: VarlinkCall, uid: UInt32) throws(VarlinkError) -> VarlinkReply {
-        let id = try call.string("lease")
+        let id = try call.parameters(as: DiscoveryInterface.Release.self).lease
         guard registry.withLock({ $0.release(id, uid: uid) }) else { throw VarlinkError(.noSuchLease(id)) }
-        return VarlinkReply()
+        return VarlinkReply(encoding: DiscoveryInterface.ReleaseReply())
     }
 
     private func listLeases(uid: UInt32) -> VarlinkReply {
         let leases = registry.withLock { $0.leases(of: uid) }
-        var json = JSONWriter()
-        json.beginObject()
-        json.key("leases")
-        json.beginArray()
-        for lease in leases { json.lease(lease) }
-        json.endArray()
-        json.endObject()
-        return VarlinkReply(encodedParameters: json)
+        return VarlinkReply(encoding: DiscoveryInterface.ListLeasesReply(leases: leases.map(DiscoveryInterface.Lease.init)))
     }
 
     private func flush(_ call: VarlinkCall, uid: UInt32) throws(VarlinkError) -> VarlinkReply {
-        guard uid == 0 else { throw .discovery(.permissionDenied) }
-        var domain = try call.optionalString("domain")
+        guard uid == 0 else { throw .permissionDenied }
+        var domain = try call.parameters(as: DiscoveryInterface.Flush.self).domain
         if let given = domain {
             do {
                 domain = try MailAddress(parsing: given).domain
@@ -209,21 +192,18 @@ public final class DiscoveryService: VarlinkService {
         }
         let flushed = discovery.flush(domain: domain)
         logger.notice("cache flushed", metadata: ["domain": "\(domain ?? "*")", "entries": "\(flushed)"])
-        return VarlinkReply(parameters: ["flushed": .int(flushed)])
+        return VarlinkReply(encoding: DiscoveryInterface.FlushReply(flushed: flushed))
     }
 
     private func stats() -> VarlinkReply {
         let counters = discovery.resolver.counters
-        return VarlinkReply(parameters: [
-            "cachedNames": .int(discovery.resolver.cachedEntries),
-            "cacheHits": .int(counters.hits),
-            "cacheMisses": .int(counters.misses),
-            "staleServed": .int(counters.staleServed),
-            "dnsQueries": .int(counters.dnsQueries),
-            "clients": .int(limits.totalConnections),
-            "leases": .int(registry.withLock { $0.totalLeases }),
-            "uptimeSeconds": .int(Int(time.now().timeIntervalSince(started))),
-        ])
+        let stats = DiscoveryInterface.StatsReply(
+            cachedNames: discovery.resolver.cachedEntries, cacheHits: counters.hits, cacheMisses: counters.misses,
+            staleServed: counters.staleServed, dnsQueries: counters.dnsQueries, clients: limits.totalConnections,
+            leases: registry.withLock { $0.totalLeases },
+            uptimeSeconds: Int(time.now().timeIntervalSince(started)))
+        // A tree, written in key order: the bytes stay what they were before the typed reply.
+        return VarlinkReply(parameters: stats.parameters)
     }
 
     // MARK: State for the rest of the daemon
@@ -235,36 +215,33 @@ public final class DiscoveryService: VarlinkService {
 
     // MARK: Parameters
 
-    private static func want(_ call: VarlinkCall) throws(VarlinkError) -> Want {
-        guard let text = try call.optionalString("want") else { return .retrieval }
+    private static func want(_ text: String?) throws(VarlinkError) -> Want {
+        guard let text else { return .retrieval }
         guard let want = Want(text) else { throw .invalidParameter("want") }
         return want
     }
 
     /// `Report`'s optional `host`, `port` and `address`: all three or none.
-    private static func destination(_ call: VarlinkCall) throws(VarlinkError) -> Destination? {
-        let host = try call.optionalString("host")
-        let port = try call.optionalInt("port")
-        let address = try call.optionalString("address")
-        if host == nil && port == nil && address == nil { return nil }
-        guard let host else { throw .invalidParameter("host") }
-        guard let port else { throw .invalidParameter("port") }
-        guard let address else { throw .invalidParameter("address") }
+    private static func destination(_ parameters: DiscoveryInterface.Report) throws(VarlinkError) -> Destination? {
+        if parameters.host == nil && parameters.port == nil && parameters.address == nil { return nil }
+        guard let host = parameters.host else { throw .invalidParameter("host") }
+        guard let port = parameters.port else { throw .invalidParameter("port") }
+        guard let address = parameters.address else { throw .invalidParameter("address") }
         return Destination(host: host, port: port, address: address)
     }
 
-    /// `Lookup`'s parameters.
+    /// `Lookup`'s parameters, with their defaults.
     private struct LookupQuery {
         var email: String
         var want: Want
         var clientHost: String?
         var resolve: Bool
 
-        init(_ call: VarlinkCall) throws(VarlinkError) {
-            email = try call.string("email")
-            want = try DiscoveryService.want(call)
-            clientHost = try call.optionalString("clientHost")
-            resolve = try call.optionalBool("resolve") ?? true
+        init(_ parameters: DiscoveryInterface.Lookup) throws(VarlinkError) {
+            email = parameters.email
+            want = try DiscoveryService.want(parameters.want)
+            clientHost = parameters.clientHost
+            resolve = parameters.resolve ?? true
         }
     }
 }

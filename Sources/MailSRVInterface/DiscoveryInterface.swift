@@ -1,5 +1,18 @@
-/// Names of PROTOCOL.md's `io.mailsrvd.Discovery` interface, shared by the daemon and
-/// `mailsrvctl` so that neither spells them on its own.
+/// PROTOCOL.md's `io.mailsrvd.Discovery` interface, shared by the daemon and every client
+/// so that none spells a name on its own: method and error names here, the methods' input
+/// and output parameters in `DiscoveryMethods.swift` (``DiscoveryCall``), the types
+/// `Endpoint` and `Lease` in `DiscoveryTypes.swift`, the errors' parameters in
+/// `DiscoveryErrors.swift`. The text of the interface is `io.mailsrvd.Discovery.varlink`;
+/// a test checks that these types declare exactly its members, types and order.
+///
+/// To add a method: write it into the `.varlink` file (and PROTOCOL.md), add its case to
+/// ``Method``, its input parameters as a struct conforming to ``DiscoveryCall`` and its
+/// output parameters as a ``VarlinkStruct`` (see that protocol for the pattern), then
+/// answer it in the daemon's `DiscoveryService` (its switch over ``Method`` will not
+/// compile until you do). To add an error: its case in ``Error``, a struct conforming to
+/// ``DiscoveryErrorParameters``, a case in ``Failure``. To add a member to a struct: see
+/// ``VarlinkStruct``; every place that builds the struct then fails to compile until it
+/// supplies the member.
 public enum DiscoveryInterface {
     public static let name = "io.mailsrvd.Discovery"
 

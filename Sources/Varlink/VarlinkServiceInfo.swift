@@ -27,13 +27,9 @@ public struct VarlinkServiceInfo: Sendable, Hashable {
         switch call.method {
         case "org.varlink.service.GetInfo":
             let names = [VarlinkInterface.service.name] + self.interfaces.map(\.name)
-            return VarlinkReply(parameters: [
-                "vendor": .string(self.vendor),
-                "product": .string(self.product),
-                "version": .string(self.version),
-                "url": .string(self.url),
-                "interfaces": .array(names.map(JSONValue.string)),
-            ])
+            let info = VarlinkServiceCalls.Info(vendor: self.vendor, product: self.product, version: self.version,
+                                                url: self.url, interfaces: names)
+            return VarlinkReply(parameters: info.parameters)
         case "org.varlink.service.GetInterfaceDescription":
             let name = try call.string("interface")
             guard let interface = self.interface(named: name) else { throw .interfaceNotFound(name) }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Varlink
+import MailSRVInterface
 
 /// `mailsrvctl acquire alice@example.net`: takes a lease and holds it until Ctrl-C (or
 /// SIGTERM), for scripts and testing; the lease ends with the connection.
@@ -16,20 +16,19 @@ struct Acquire: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            var parameters: JSONObject = ["email": .string(email)]
-            for (name, value) in want.parameters { parameters[name] = .string(value) }
             let connection = try DaemonConnection(options)
             let signals = SignalWaiter(signals: [SIGINT, SIGTERM])
-            let reply = try connection.call(.acquire, parameters)
+            let answer = try connection.call(DiscoveryInterface.Acquire(
+                email: email, want: want.wanted, clientHost: want.clientHost, alternatives: nil))
             if options.json {
-                printJSON(reply)
+                printJSON(answer.json)
             } else {
-                let names = reply["verifyNames"]?.arrayValue?.compactMap(\.stringValue) ?? []
-                print("lease:   \(reply["lease"]?.stringValue ?? "?")")
-                print("address: \(reply["address"]?.stringValue ?? "?")")
-                print("reused:  \(reply["reused"]?.boolValue == true ? "yes" : "no")")
-                print("certificate names: \(names.joined(separator: " "))\n")
-                print(EndpointRows.table([reply["endpoint"] ?? .null]).render())
+                let reply = answer.reply
+                print("lease:   \(reply.lease)")
+                print("address: \(reply.address)")
+                print("reused:  \(reply.reused ? "yes" : "no")")
+                print("certificate names: \(reply.verifyNames.joined(separator: " "))\n")
+                print(EndpointRows.table([reply.endpoint]).render())
                 print("\nholding the lease; Ctrl-C releases it")
             }
             fflush(nil)  // all streams: the lines above must reach a pipe before we block

@@ -21,22 +21,28 @@ struct DaemonConnection {
         }
     }
 
-    /// Calls `method` of io.mailsrvd.Discovery (or a fully qualified method) and returns
-    /// the reply's parameters; an error reply becomes a `Failure`.
-    func call(_ method: DiscoveryInterface.Method, _ parameters: JSONObject = [:]) throws -> JSONObject {
-        try call(qualified: method.qualifiedName, parameters)
-    }
-
-    func call(qualified method: String, _ parameters: JSONObject = [:]) throws -> JSONObject {
+    /// Calls a method (of io.mailsrvd.Discovery, or `org.varlink.service`) and returns its
+    /// reply, typed and as sent; an error reply becomes a `Failure`.
+    func call<Call: VarlinkMethodCall>(_ call: Call) throws -> Answer<Call.Reply> {
         let reply: VarlinkReply
         do {
-            reply = try client.call(method, parameters)
+            reply = try client.call(Call.qualifiedMethodName, call.parameters)
         } catch {
             throw Failure.talking("mailsrvd at \(path): \(error)")
         }
         if let error = reply.varlinkError { throw Failure(error) }
-        return reply.parameters
+        do {
+            return Answer(reply: try Call.Reply(parameters: reply.parameters), json: reply.parameters)
+        } catch {
+            throw Failure.talking("mailsrvd at \(path) sent an unexpected reply to \(Call.qualifiedMethodName): \(error)")
+        }
     }
+}
+
+/// A reply: typed, and as sent (for `--json`).
+struct Answer<Reply> {
+    var reply: Reply
+    var json: JSONObject
 }
 
 /// A failed verb: its message and exit code.
@@ -53,18 +59,25 @@ struct Failure: Error, CustomStringConvertible {
 
     /// The daemon's error reply, in words.
     init(_ error: VarlinkError) {
-        let text = { (name: String) in error.parameters[name]?.stringValue ?? "?" }
-        switch DiscoveryInterface.Error(qualifiedName: error.name) {
-        case .invalidAddress?: self.init(description: "not an email address or domain: \(text("email"))", exitCode: 2)
-        case .noService?: self.init(description: "\(text("domain")) offers no \(text("want")) service", exitCode: 3)
-        case .exhausted?: self.init(description: "every server of \(text("domain")) has failed", exitCode: 3)
-        case .resolutionFailed?:
-            self.init(description: "cannot resolve \(text("domain")): \(text("reason"))", exitCode: 1)
-        case .noSuchLease?: self.init(description: "no such lease: \(text("lease"))", exitCode: 1)
+        let failure: DiscoveryInterface.Failure?
+        do {
+            failure = try DiscoveryInterface.Failure(error)
+        } catch let decoding {
+            self.init(description: "mailsrvd answered \(error.name) with unexpected parameters: \(decoding)", exitCode: 1)
+            return
+        }
+        switch failure {
+        case .invalidAddress(let error)?: self.init(description: "not an email address or domain: \(error.email)", exitCode: 2)
+        case .noService(let error)?: self.init(description: "\(error.domain) offers no \(error.want) service", exitCode: 3)
+        case .exhausted(let error)?: self.init(description: "every server of \(error.domain) has failed", exitCode: 3)
+        case .resolutionFailed(let error)?:
+            self.init(description: "cannot resolve \(error.domain): \(error.reason)", exitCode: 1)
+        case .noSuchLease(let error)?: self.init(description: "no such lease: \(error.lease)", exitCode: 1)
         case .permissionDenied?: self.init(description: "permission denied (this needs root)", exitCode: 1)
         case .tooManyRequests?: self.init(description: "too many requests from this user; try again later", exitCode: 1)
         case nil where error.name == VarlinkError.Name.invalidParameter:
-            self.init(description: "invalid parameter '\(text("parameter"))'", exitCode: 2)
+            let parameter = error.parameters["parameter"]?.stringValue ?? "?"
+            self.init(description: "invalid parameter '\(parameter)'", exitCode: 2)
         case nil:
             self.init(description: "mailsrvd answered \(error.name)", exitCode: 1)
         }

@@ -1,19 +1,17 @@
-import Varlink
+import MailSRVInterface
 
 /// The columns mailsrvctl shows for an `Endpoint`.
 enum EndpointRows {
     static let header = ["SERVICE", "TLS", "HOST", "PORT", "PRIO", "WEIGHT", "TTL", "ADDRESSES"]
     static let numericColumns: Set<Int> = [3, 4, 5, 6]
 
-    static func row(_ endpoint: JSONValue?) -> [String] {
-        let string = { (name: String) in endpoint?[name]?.stringValue ?? "" }
-        let number = { (name: String) in endpoint?[name]?.intValue.map(String.init) ?? "" }
-        let addresses = endpoint?["addresses"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        return [string("service"), string("tls"), string("host"), number("port"), number("priority"),
-                number("weight"), number("ttl"), addresses.isEmpty ? "-" : addresses.joined(separator: " ")]
+    static func row(_ endpoint: DiscoveryInterface.Endpoint) -> [String] {
+        [endpoint.service, endpoint.tls, endpoint.host, String(endpoint.port), String(endpoint.priority),
+         String(endpoint.weight), String(endpoint.ttl),
+         endpoint.addresses.isEmpty ? "-" : endpoint.addresses.joined(separator: " ")]
     }
 
-    static func table(_ endpoints: [JSONValue]) -> Table {
-        Table(header: header, rows: endpoints.map { row($0) }, rightAligned: numericColumns)
+    static func table(_ endpoints: [DiscoveryInterface.Endpoint]) -> Table {
+        Table(header: header, rows: endpoints.map(row), rightAligned: numericColumns)
     }
 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Varlink
+import MailSRVInterface
 
 /// `mailsrvctl flush [domain]`: drops cached records (root only).
 struct Flush: ParsableCommand {
@@ -12,10 +12,9 @@ struct Flush: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            let parameters: JSONObject = domain.map { ["domain": .string($0)] } ?? [:]
-            let reply = try DaemonConnection(options).call(.flush, parameters)
-            if options.json { return printJSON(reply) }
-            print("flushed \(reply["flushed"]?.intValue ?? 0) cached record set(s)")
+            let answer = try DaemonConnection(options).call(DiscoveryInterface.Flush(domain: domain))
+            if options.json { return printJSON(answer.json) }
+            print("flushed \(answer.reply.flushed) cached record set(s)")
         }
     }
 }

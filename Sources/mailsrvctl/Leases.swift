@@ -1,5 +1,5 @@
 import ArgumentParser
-import Varlink
+import MailSRVInterface
 
 /// `mailsrvctl leases`: the caller's own leases.
 struct Leases: ParsableCommand {
@@ -9,19 +9,14 @@ struct Leases: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            let reply = try DaemonConnection(options).call(.listLeases)
-            if options.json { return printJSON(reply) }
-            let leases = reply["leases"]?.arrayValue ?? []
+            let answer = try DaemonConnection(options).call(DiscoveryInterface.ListLeases())
+            if options.json { return printJSON(answer.json) }
+            let leases = answer.reply.leases
             var table = Table(header: ["LEASE", "EMAIL", "WANT", "SERVICE", "HOST", "PORT", "ADDRESS", "STATE"],
                               rightAligned: [5])
             for lease in leases {
-                let endpoint = lease["endpoint"]
-                table.rows.append([
-                    lease["lease"]?.stringValue ?? "", lease["email"]?.stringValue ?? "",
-                    lease["want"]?.stringValue ?? "", endpoint?["service"]?.stringValue ?? "",
-                    endpoint?["host"]?.stringValue ?? "", endpoint?["port"]?.intValue.map(String.init) ?? "",
-                    lease["address"]?.stringValue ?? "", lease["state"]?.stringValue ?? "",
-                ])
+                table.rows.append([lease.lease, lease.email, lease.want, lease.endpoint.service, lease.endpoint.host,
+                                   String(lease.endpoint.port), lease.address, lease.state])
             }
             print(leases.isEmpty ? "no leases" : table.render())
         }

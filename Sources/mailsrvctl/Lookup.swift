@@ -1,5 +1,5 @@
 import ArgumentParser
-import Varlink
+import MailSRVInterface
 
 /// `mailsrvctl lookup alice@example.net`: every candidate, best first.
 struct Lookup: ParsableCommand {
@@ -16,17 +16,14 @@ struct Lookup: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            var parameters: JSONObject = ["email": .string(email)]
-            for (name, value) in want.parameters { parameters[name] = .string(value) }
-            if noResolve { parameters["resolve"] = false }
-            let reply = try DaemonConnection(options).call(.lookup, parameters)
-            if options.json { return printJSON(reply) }
-            let candidates = reply["candidates"]?.arrayValue ?? []
-            let names = reply["verifyNames"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            print("\(reply["domain"]?.stringValue ?? email): \(candidates.count) candidate(s), "
-                + "source: \(reply["source"]?.stringValue ?? "?"), dnssec: \(reply["dnssec"]?.stringValue ?? "?")")
-            print("certificate names: \(names.joined(separator: " "))\n")
-            print(EndpointRows.table(candidates).render())
+            let answer = try DaemonConnection(options).call(DiscoveryInterface.Lookup(
+                email: email, want: want.wanted, clientHost: want.clientHost, resolve: noResolve ? false : nil))
+            if options.json { return printJSON(answer.json) }
+            let reply = answer.reply
+            print("\(reply.domain): \(reply.candidates.count) candidate(s), "
+                + "source: \(reply.source), dnssec: \(reply.dnssec)")
+            print("certificate names: \(reply.verifyNames.joined(separator: " "))\n")
+            print(EndpointRows.table(reply.candidates).render())
         }
     }
 }

@@ -62,11 +62,8 @@ struct WantOptions: ParsableArguments {
         if submission && want != nil { throw ValidationError("--submission and --want exclude each other") }
     }
 
-    /// The `want` and `clientHost` call parameters that were given.
-    var parameters: [String: String] {
-        var result: [String: String] = [:]
-        if let want = submission ? "submission" : want { result["want"] = want }
-        if let clientHost { result["clientHost"] = clientHost }
-        return result
+    /// The `want` call parameter: nil when neither `--want` nor `--submission` was given.
+    var wanted: String? {
+        submission ? "submission" : want
     }
 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Varlink
+import MailSRVInterface
 
 /// `mailsrvctl stats`: the daemon's counters.
 struct Stats: ParsableCommand {
@@ -7,26 +7,24 @@ struct Stats: ParsableCommand {
 
     @OptionGroup var options: ClientOptions
 
-    /// The counters in the order shown, with their labels.
-    static let counters: [(key: String, label: String)] = [
-        ("cachedNames", "Cached names"), ("cacheHits", "Cache hits"), ("cacheMisses", "Cache misses"),
-        ("staleServed", "Stale answers served"), ("dnsQueries", "DNS queries"), ("clients", "Clients"),
-        ("leases", "Leases"), ("uptimeSeconds", "Uptime (s)"),
-    ]
-
     func run() throws {
         try reportingFailures {
-            let reply = try DaemonConnection(options).call(.stats)
-            if options.json { return printJSON(reply) }
-            print(Self.render(reply))
+            let answer = try DaemonConnection(options).call(DiscoveryInterface.Stats())
+            if options.json { return printJSON(answer.json) }
+            print(Self.render(answer.reply))
         }
     }
 
-    static func render(_ reply: JSONObject) -> String {
-        let width = counters.map(\.label.count).max() ?? 0
-        return counters.map { counter in
-            let label = String(repeating: " ", count: width - counter.label.count) + counter.label
-            return "\(label): \(reply[counter.key]?.intValue.map(String.init) ?? "?")"
+    /// The counters with their labels, aligned on the colon.
+    static func render(_ stats: DiscoveryInterface.StatsReply) -> String {
+        let counters = [
+            ("Cached names", stats.cachedNames), ("Cache hits", stats.cacheHits), ("Cache misses", stats.cacheMisses),
+            ("Stale answers served", stats.staleServed), ("DNS queries", stats.dnsQueries), ("Clients", stats.clients),
+            ("Leases", stats.leases), ("Uptime (s)", stats.uptimeSeconds),
+        ]
+        let width = counters.map(\.0.count).max() ?? 0
+        return counters.map { label, value in
+            String(repeating: " ", count: width - label.count) + "\(label): \(value)"
         }.joined(separator: "\n")
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import MailSRVInterface
 import Varlink
 
 /// `mailsrvctl status`: which daemon answers, and its counters.
@@ -10,12 +11,11 @@ struct Status: ParsableCommand {
     func run() throws {
         try reportingFailures {
             let connection = try DaemonConnection(options)
-            let info = try connection.call(qualified: "org.varlink.service.GetInfo")
-            let stats = try connection.call(.stats)
-            if options.json { return printJSON(["info": .object(info), "stats": .object(stats)]) }
-            print("\(info["product"]?.stringValue ?? "mailsrvd") \(info["version"]?.stringValue ?? "") "
-                + "running on \(connection.path)")
-            print(Stats.render(stats))
+            let info = try connection.call(VarlinkServiceCalls.GetInfo())
+            let stats = try connection.call(DiscoveryInterface.Stats())
+            if options.json { return printJSON(["info": .object(info.json), "stats": .object(stats.json)]) }
+            print("\(info.reply.product) \(info.reply.version) running on \(connection.path)")
+            print(Stats.render(stats.reply))
         }
     }
 }

@@ -92,7 +92,7 @@ import Varlink
         let text = try #require(description["description"]?.stringValue)
         let shipped = try String(contentsOfFile: #filePath.replacingOccurrences(
             of: "Tests/DaemonTests/LookupMethodTests.swift",
-            with: "Sources/MailSRVDaemon/io.mailsrvd.Discovery.varlink"), encoding: .utf8)
+            with: "Sources/MailSRVInterface/io.mailsrvd.Discovery.varlink"), encoding: .utf8)
         #expect(text == shipped)
         #expect(text.contains("method Acquire(email: string, want: ?string, clientHost: ?string, alternatives: ?bool)"))
         let unknown = try client.call("io.mailsrvd.Discovery.Frobnicate")

@@ -26,29 +26,24 @@ final class TunnelLease {
 
     /// Acquires a lease for `email` and `want` over `client`.
     init(client: VarlinkClient, email: String, want: String, only: String?, clientHost: String?) throws(TunnelError) {
-        var parameters: JSONObject = ["email": .string(email), "want": .string(want)]
-        if let clientHost { parameters["clientHost"] = .string(clientHost) }
-        let reply = try Self.call(client, .acquire, parameters)
-        guard let lease = reply["lease"]?.stringValue, let route = Self.route(reply) else {
-            throw .temporary("mailsrvd's Acquire reply lacks a lease or endpoint")
-        }
+        let reply = try Self.call(client, DiscoveryInterface.Acquire(
+            email: email, want: want, clientHost: clientHost, alternatives: nil))
+        let route = Route(reply.endpoint, address: reply.address)
         self.client = client
-        self.lease = lease
+        self.lease = reply.lease
         self.current = route
         self.only = only
-        verifyNames = reply["verifyNames"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        verifyNames = reply.verifyNames
         routes = only == nil || only == route.service ? [route] : []
         domain = email.split(separator: "@").last.map { String($0).lowercased() } ?? email
-        guard reply["reused"]?.boolValue != true else { return }
-        var lookup = parameters
-        lookup["resolve"] = true
-        let found = try? Self.call(client, .lookup, lookup)
-        if let name = found?["domain"]?.stringValue { domain = name }
-        let candidates = found?["candidates"]?.arrayValue ?? []
-        for endpoint in candidates {
-            for address in endpoint["addresses"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
-                if let other = Self.route(["endpoint": endpoint, "address": .string(address)]), other != route,
-                   only == nil || only == other.service {
+        guard !reply.reused else { return }
+        let found = try? Self.call(client, DiscoveryInterface.Lookup(
+            email: email, want: want, clientHost: clientHost, resolve: true))
+        if let found { domain = found.domain }
+        for endpoint in found?.candidates ?? [] {
+            for address in endpoint.addresses {
+                let other = Route(endpoint, address: address)
+                if other != route, only == nil || only == other.service {
                     routes.append(other)
                 }
             }
@@ -76,10 +71,10 @@ final class TunnelLease {
     /// Reports the lease's route failed; returns the next one, nil when none is left.
     private func reportFailed() throws(TunnelError) -> Route? {
         do {
-            let reply = try Self.call(client, .report, ["lease": .string(lease), "outcome": "failed"])
-            guard let next = Self.route(reply) else { return nil }
-            current = next
-            return next
+            let reply = try Self.call(client, DiscoveryInterface.Report(lease: lease, outcome: "failed"))
+            guard let endpoint = reply.endpoint, let address = reply.address else { return nil }
+            current = Route(endpoint, address: address)
+            return current
         } catch .unavailable {
             return nil   // Exhausted
         }
@@ -87,32 +82,29 @@ final class TunnelLease {
 
     /// Reports the lease's route connected: the pin of this uid holds it.
     private func reportConnected() throws(TunnelError) {
-        _ = try Self.call(client, .report, ["lease": .string(lease), "outcome": "connected"])
-    }
-
-    private static func route(_ reply: JSONObject) -> Route? {
-        guard let endpoint = reply["endpoint"], let address = reply["address"]?.stringValue,
-              let service = endpoint["service"]?.stringValue, let tls = endpoint["tls"]?.stringValue,
-              let host = endpoint["host"]?.stringValue, let port = endpoint["port"]?.intValue else { return nil }
-        return Route(service: service, tls: tls, host: host, port: port, address: address)
+        _ = try Self.call(client, DiscoveryInterface.Report(lease: lease, outcome: "connected"))
     }
 
     /// One call; an error reply becomes the tunnel's error and exit code.
-    private static func call(_ client: VarlinkClient, _ method: DiscoveryInterface.Method,
-                             _ parameters: JSONObject) throws(TunnelError) -> JSONObject {
+    private static func call<Call: DiscoveryCall>(_ client: VarlinkClient, _ call: Call) throws(TunnelError) -> Call.Reply {
         let reply: VarlinkReply
         do {
-            reply = try client.call(method.qualifiedName, parameters)
+            reply = try client.call(Call.qualifiedMethodName, call.parameters)
         } catch {
             throw .temporary("mailsrvd: \(error)")
         }
-        guard let error = reply.varlinkError else { return reply.parameters }
-        let text = { (name: String) in error.parameters[name]?.stringValue ?? "?" }
-        switch DiscoveryInterface.Error(qualifiedName: error.name) {
-        case .invalidAddress?: throw .noHost("not an email address or domain: \(text("email"))")
-        case .noService?: throw .unavailable("\(text("domain")) offers no \(text("want")) service")
-        case .exhausted?: throw .unavailable("every server of \(text("domain")) has failed")
-        case .resolutionFailed?: throw .temporary("cannot resolve \(text("domain")): \(text("reason"))")
+        guard let error = reply.varlinkError else {
+            do {
+                return try Call.Reply(parameters: reply.parameters)
+            } catch {
+                throw .temporary("mailsrvd sent an unexpected reply to \(Call.method.rawValue): \(error)")
+            }
+        }
+        switch try? DiscoveryInterface.Failure(error) {
+        case .invalidAddress(let error)?: throw .noHost("not an email address or domain: \(error.email)")
+        case .noService(let error)?: throw .unavailable("\(error.domain) offers no \(error.want) service")
+        case .exhausted(let error)?: throw .unavailable("every server of \(error.domain) has failed")
+        case .resolutionFailed(let error)?: throw .temporary("cannot resolve \(error.domain): \(error.reason)")
         case .tooManyRequests?: throw .temporary("mailsrvd: too many requests from this user")
         default: throw .temporary("mailsrvd answered \(error.name)")
         }

@@ -1,8 +1,11 @@
-/// The text of `io.mailsrvd.Discovery.varlink` (next to this file, installed to
-/// share/varlink by `make install`), served by `GetInterfaceDescription`. Kept here as a
-/// literal rather than a SwiftPM resource: resources link all of Foundation (about 6 MiB
-/// more resident memory). A daemon test checks that the two texts are the same.
-let discoveryInterfaceText = #"""
+extension DiscoveryInterface {
+    /// The text of `io.mailsrvd.Discovery.varlink` (next to this file, installed to
+    /// share/varlink by `make install`), served by `GetInterfaceDescription`. The `.varlink`
+    /// file is the source: change it, then paste it here; a test checks that the two are the
+    /// same and that the Swift types of this module declare exactly its members. A literal
+    /// rather than a SwiftPM resource: resources link all of Foundation (about 6 MiB more
+    /// resident memory).
+    public static let text = #"""
 # Finds the IMAP, POP3 and submission servers of an email address's domain from
 # DNS SRV records (RFC 6186, RFC 8314, RFC 2782), caches them for their TTL, and
 # pins each user's active connections to one server so further ones reuse it.
@@ -105,3 +108,4 @@ error PermissionDenied()
 error TooManyRequests()                          # a per-uid limit was hit
 
 """#
+}
