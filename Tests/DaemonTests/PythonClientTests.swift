@@ -33,7 +33,7 @@ import Varlink
             """)
         #expect(reply["name"] == "io.mailsrvd.Discovery")
         #expect(reply["members"] == [
-            "Endpoint", "Lease", "Lookup", "Acquire", "Report", "Release", "ListLeases", "Flush", "Stats",
+            "Endpoint", "Lease", "Route", "Lookup", "Acquire", "Report", "Release", "ListLeases", "Flush", "Stats",
             "InvalidAddress", "NoService", "ResolutionFailed", "Exhausted", "NoSuchLease", "PermissionDenied",
             "TooManyRequests",
         ])
