@@ -41,7 +41,7 @@ public struct Daemon: Service {
 
     public func run() async throws {
         let engine = try Engine(configuration: configuration, paths: paths, logger: logger)
-        defer { engine.upstream.shutdown() }
+        defer { engine.shutdown() }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let server = try await SocketServer.start(target: listen, service: engine.service, info: Self.info,
                                                   limits: engine.limits, configuration: configuration,

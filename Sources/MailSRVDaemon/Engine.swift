@@ -5,24 +5,42 @@ import Resolver
 import Synchronization
 import Systemd
 
-/// Everything the daemon builds from its configuration: resolver, cache, discovery, pins
-/// and the Varlink service. `Daemon` serves it; `apply(_:)` takes a reloaded configuration.
-final class Engine: Sendable {
+/// The daemon's object graph — upstream, cache, discovery, pins and leases, the Varlink
+/// service — built in one place from its configuration, upstream, clock and paths.
+/// `mailsrvd` (through `Daemon`), the in-process tests, `mailsrvbench inprocess` and the
+/// varlink fuzz target all build it here. `Daemon` serves it; `apply(_:)` takes a reloaded
+/// configuration.
+public final class Engine: Sendable {
+    /// Makes the upstream resolver from the resolver settings; called again by a reload
+    /// that changes them.
+    public typealias UpstreamFactory = @Sendable (ResolverConfiguration) throws -> any DaemonUpstream
+
+    /// libunbound with the configured upstreams: the daemon's upstream.
+    public static let unbound: UpstreamFactory = { try UnboundResolver(configuration: $0) }
+
     let upstream: ReloadableUpstream
-    let resolver: CachingResolver
-    let limits: UserLimits
-    let service: DiscoveryService
+    public let resolver: CachingResolver
+    public let limits: UserLimits
+    public let service: DiscoveryService
     let files: StateFiles
+    let time: any TimeSource
     private let configuration: Mutex<DaemonConfiguration>
     private let logger: Logger
 
-    /// Builds the engine and loads the saved cache and pins.
-    init(configuration: DaemonConfiguration, paths: DaemonPaths, logger: Logger) throws {
-        files = StateFiles(paths: paths, logger: logger)
+    /// Builds the daemon and loads its saved cache and pins from `paths`.
+    ///
+    /// - Parameters:
+    ///   - host: This host's facts for the order (client host name, address families);
+    ///     the retrieval order comes from `configuration`.
+    public init(configuration: DaemonConfiguration, paths: DaemonPaths, upstream: @escaping UpstreamFactory = Engine.unbound,
+                time: any TimeSource = SystemTime(), host: DiscoverySettings = DiscoverySettings(),
+                logger: Logger) throws {
+        files = StateFiles(paths: paths, time: time, logger: logger)
         try files.prepareDirectories()
-        upstream = ReloadableUpstream(try UnboundResolver(configuration: configuration.resolver))
-        resolver = CachingResolver(upstream: upstream, settings: configuration.cache)
-        var settings = DiscoverySettings()
+        self.upstream = try ReloadableUpstream(configuration.resolver, make: upstream)
+        self.time = time
+        resolver = CachingResolver(upstream: self.upstream, time: time, settings: configuration.cache)
+        var settings = host
         settings.retrievalOrder = configuration.retrievalOrder
         limits = UserLimits(maxConnections: configuration.limits.connectionsPerUser,
                             maxCallsInFlight: configuration.limits.callsInFlightPerUser)
@@ -30,7 +48,7 @@ final class Engine: Sendable {
             discovery: Discovery(resolver: resolver, settings: settings),
             registry: LeaseRegistry(failureMemory: configuration.failureMemory,
                                     maxLeasesPerUID: configuration.limits.leasesPerUser),
-            limits: limits, logger: logger)
+            limits: limits, time: time, logger: logger)
         self.configuration = Mutex(configuration)
         self.logger = logger
         files.loadCache(into: resolver)
@@ -49,7 +67,7 @@ final class Engine: Sendable {
     func apply(_ new: DaemonConfiguration) throws {
         let old = configuration.withLock { $0 }
         if new.resolver != old.resolver {
-            upstream.replace(with: try UnboundResolver(configuration: new.resolver))
+            try upstream.replace(with: new.resolver)
         }
         limits.update(maxConnections: new.limits.connectionsPerUser, maxCallsInFlight: new.limits.callsInFlightPerUser)
         service.withRegistry { registry in
@@ -74,8 +92,13 @@ final class Engine: Sendable {
 
     /// Writes pins and cache (periodically and on stop).
     func save() {
-        service.withRegistry { $0.prune(now: Date()) }
+        service.withRegistry { $0.prune(now: time.now()) }
         files.savePins(of: service)
         files.saveCache(of: resolver)
+    }
+
+    /// Stops the upstream: queries still in flight fail.
+    public func shutdown() {
+        upstream.shutdown()
     }
 }

@@ -7,6 +7,7 @@ import MailDiscovery
 /// never stops the daemon; a failed write is logged and retried at the next save.
 struct StateFiles {
     let paths: DaemonPaths
+    let time: any TimeSource
     let logger: Logger
 
     /// Creates the directories (mode 0700: the files are nobody else's business).
@@ -29,7 +30,7 @@ struct StateFiles {
 
     func loadPins(into service: DiscoveryService, grace: TimeInterval) {
         guard let snapshot = read(paths.pinFile, with: PinFile.load) else { return }
-        let now = Date()
+        let now = time.now()
         let restored = service.withRegistry { registry in
             registry.restore(snapshot, now: now, grace: grace)
             return registry.activePins(now: now)
@@ -38,7 +39,7 @@ struct StateFiles {
     }
 
     func savePins(of service: DiscoveryService) {
-        let snapshot = service.withRegistry { $0.snapshot(now: Date()) }
+        let snapshot = service.withRegistry { $0.snapshot(now: time.now()) }
         write(paths.pinFile) { try PinFile.save(snapshot, to: $0) }
     }
 

@@ -19,7 +19,16 @@ enum InProcessBench {
     }
 
     static func run(calls: Int, domains: Int) throws(BenchError) -> Figures {
-        let service = makeService(domains: domains)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mailsrvbench-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let engine: Engine
+        do {
+            engine = try makeEngine(domains: domains, directory: directory.path)
+        } catch {
+            throw .protocolError("cannot build the daemon: \(error)")
+        }
+        defer { engine.shutdown() }
+        let service = engine.service
         let messages = (0..<domains).map { n in
             Array(#"{"method":"io.mailsrvd.Discovery.Lookup","parameters":{"email":"user@w\#(n).bench.example"}}"#.utf8)
         }
@@ -48,10 +57,17 @@ enum InProcessBench {
         return Figures(decode: perCall(decode), answer: perCall(answer), encode: perCall(encode))
     }
 
-    private static func makeService(domains: Int) -> DiscoveryService {
-        var settings = CacheSettings()
-        settings.maxEntries = domains * 8
-        let resolver = CachingResolver(upstream: NoUpstream(), settings: settings)
+    /// The daemon as `mailsrvd` builds it, its cache filled with the bench zone's answers.
+    private static func makeEngine(domains: Int, directory: String) throws -> Engine {
+        var configuration = DaemonConfiguration()
+        configuration.cache.maxEntries = domains * 8
+        configuration.limits.connectionsPerUser = 16
+        configuration.stateDirectory = directory + "/state"
+        configuration.cacheDirectory = directory + "/cache"
+        let engine = try Engine(configuration: configuration, paths: DaemonPaths(configuration, environment: [:]),
+                                upstream: { _ in NoUpstream() },
+                                host: DiscoverySettings(clientHost: nil, hostFamilies: [.ipv6, .ipv4]),
+                                logger: Logger(label: "mailsrvbench"))
         let expiry = Date().addingTimeInterval(3600)
         var entries: [(key: CacheKey, entry: CacheEntry)] = []
         for n in 0..<domains {
@@ -74,17 +90,16 @@ enum InProcessBench {
                 entries.append((CacheKey(name: host, type: .aaaa), CacheEntry(answer: v6, expiry: expiry)))
             }
         }
-        resolver.restore(entries)
-        let discovery = Discovery(resolver: resolver, settings: DiscoverySettings(clientHost: nil, hostFamilies: [.ipv6, .ipv4]))
-        return DiscoveryService(discovery: discovery, registry: LeaseRegistry(),
-                                limits: UserLimits(maxConnections: 16, maxCallsInFlight: 64),
-                                logger: Logger(label: "mailsrvbench"))
+        engine.resolver.restore(entries)
+        return engine
     }
 
     /// Every answer comes from the cache: a query here is a bug in the bench.
-    private struct NoUpstream: DNSQuerying {
+    private struct NoUpstream: DaemonUpstream {
         func answer(name: String, type: RecordType) async -> Result<DNSAnswer, ResolutionFailure> {
             .failure(ResolutionFailure(reason: "no upstream in the in-process bench"))
         }
+
+        func shutdown() {}
     }
 }

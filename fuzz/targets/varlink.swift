@@ -4,7 +4,8 @@
 // garbage, org.varlink.service answers) and MailSRVDaemon.DiscoveryService's dispatch of
 // every io.mailsrvd.Discovery method (Lookup, Acquire, Report, Release, ListLeases,
 // Flush, Stats) with its parameter checks, the mail address parser, the TTL cache,
-// ordering, pins and leases.
+// ordering, pins and leases — the daemon built by Engine, its composition root, as
+// mailsrvd builds it (only the upstream is the stub below).
 //
 // The input is the byte stream a client sends; then the client half-closes. The
 // connection must close by itself once every call has run (checked directly: the harness
@@ -27,7 +28,9 @@ import NIOCore
 import NIOEmbedded
 import Varlink
 
-struct StubDNS: DNSQuerying {
+struct StubDNS: DaemonUpstream {
+    func shutdown() {}
+
     func answer(name: String, type: RecordType) async -> Result<DNSAnswer, ResolutionFailure> {
         if name.contains("fail") { return .failure(ResolutionFailure(reason: "stub failure")) }
         switch type {
@@ -53,7 +56,17 @@ struct StubDNS: DNSQuerying {
 /// HostileInputTests; the longest well-formed Lookup is ~620 bytes) and 4 unfinished calls
 /// per connection (16 in the daemon).
 let (maxMessageSize, maxInFlight) = (768, 4)
-let settings = DiscoverySettings(clientHost: "ws1.example.net", hostFamilies: LocalHost.addressFamilies())
+let host = DiscoverySettings(clientHost: "ws1.example.net", hostFamilies: LocalHost.addressFamilies())
+/// The daemon's configuration with its state and cache in a directory of this process
+/// (nothing is written: the engine is never saved).
+let (configuration, paths): (DaemonConfiguration, DaemonPaths) = {
+    var configuration = DaemonConfiguration()
+    configuration.limits.connectionsPerUser = 8
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-varlink-\(getpid())").path
+    configuration.stateDirectory = directory + "/state"
+    configuration.cacheDirectory = directory + "/cache"
+    return (configuration, DaemonPaths(configuration, environment: [:]))
+}()
 let quietLogger: Logger = {
     var logger = Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() })
     logger.logLevel = .critical
@@ -114,9 +127,9 @@ func installInlineExecutor() {
 }
 
 func runConnection(_ input: [UInt8]) throws -> [UInt8] {
-    let service = DiscoveryService(
-        discovery: Discovery(resolver: CachingResolver(upstream: StubDNS()), settings: settings),
-        registry: LeaseRegistry(), limits: UserLimits(maxConnections: 8, maxCallsInFlight: 64), logger: quietLogger)
+    let engine = try Engine(configuration: configuration, paths: paths, upstream: { _ in StubDNS() }, host: host,
+                            logger: quietLogger)
+    let service = engine.service
     let channel = EmbeddedChannel()
     let connection = VarlinkConnectionContext(id: 1, peerUID: input.count % 2 == 0 ? 0 : 1000)
     try channel.pipeline.syncOperations.addVarlinkServerHandlers(
