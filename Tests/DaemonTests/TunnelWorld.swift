@@ -4,8 +4,9 @@ import MailHarness
 import TestSupport
 
 /// Everything a `mailsrvctl connect` test needs: its own Knot server, a mail domain
-/// `LABEL.example.net` whose SRV records the test publishes, a daemon asking that Knot, and a
-/// CA for the servers' certificates. `stop()` ends it all.
+/// `LABEL.example.net` (or, signed, `LABEL.secure.example.org` with the daemon trusting its
+/// DS) whose SRV records the test publishes, a daemon asking that Knot, and a CA for the
+/// servers' certificates. `stop()` ends it all.
 final class TunnelWorld: @unchecked Sendable {
     let knot: KnotServer
     let daemon: DaemonProcess
@@ -13,15 +14,27 @@ final class TunnelWorld: @unchecked Sendable {
     let directory: String
     /// The mail domain, e.g. `t1.example.net`.
     let domain: String
+    /// The zone it is in.
+    let zone: String
+    /// The CAs of certificates made with `untrusted: true`.
+    private(set) var untrustedCAs: [String] = []
     private var servers: [@Sendable () async -> Void] = []
 
-    init(label: String) async throws {
+    /// - Parameter settings: `Key=Value` lines for the daemon's `[Discovery]` section.
+    init(label: String, signed: Bool = false, settings: [String] = []) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tunnel-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o755])
-        domain = "\(label).example.net"
-        knot = try await KnotServer.start(signing: false)
-        daemon = try await DaemonProcess(dnsServer: knot.forwarder)
+        zone = signed ? KnotServer.signedZone : "example.net"
+        domain = "\(label).\(zone)"
+        knot = try await KnotServer.start(signing: signed)
+        var settings = settings
+        if signed, let ds = knot.dsRecord {
+            try ds.write(toFile: "\(directory)/anchor.ds", atomically: true, encoding: .utf8)
+            settings.append("TrustAnchor=\(directory)/anchor.ds")
+        }
+        daemon = try await DaemonProcess(dnsServer: knot.forwarder,
+                                         config: (["[Discovery]"] + settings).joined(separator: "\n") + "\n")
         ca = try await TestCA.make(in: directory)
     }
 
@@ -30,9 +43,17 @@ final class TunnelWorld: @unchecked Sendable {
         try await ca.issue(names: names, file: "cert-\(UUID().uuidString.prefix(8))")
     }
 
-    /// Starts Dovecot on `address`; stopped with the world.
-    func dovecot(_ address: String, greeting: String, names: [String]?) async throws -> DovecotServer {
-        let certificate: ServerCertificate? = if let names { try await self.certificate(names) } else { nil }
+    /// Starts Dovecot on `address`; stopped with the world. `names`: its certificate's names
+    /// (nil: no TLS); `untrusted`: that certificate comes from a CA the tunnel does not trust.
+    func dovecot(_ address: String, greeting: String, names: [String]?, untrusted: Bool = false) async throws -> DovecotServer {
+        var certificate: ServerCertificate? = if let names { try await self.certificate(names) } else { nil }
+        if untrusted, let names {
+            let other = "\(directory)/untrusted-\(UUID().uuidString.prefix(8))"
+            try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: true)
+            let ca = try await TestCA.make(in: other, name: "untrusted CA")
+            untrustedCAs.append(ca.certificateFile)
+            certificate = try await ca.issue(names: names, file: "server")
+        }
         let server = try await DovecotServer.start(.init(address: address, greeting: greeting, certificate: certificate))
         servers.append { await server.stop() }
         return server
@@ -42,6 +63,13 @@ final class TunnelWorld: @unchecked Sendable {
     func submission(_ address: String, name: String, names: [String]?, plain: Bool = false) async throws -> SubmissionServer {
         let certificate: ServerCertificate? = if let names { try await self.certificate(names) } else { nil }
         let server = try await SubmissionServer.start(address: address, name: name, certificate: certificate, plain: plain)
+        servers.append { await server.stop() }
+        return server
+    }
+
+    /// Starts a hostile server on `address`; stopped with the world.
+    func hostile(_ mode: HostileServer.Mode, _ address: String) async throws -> HostileServer {
+        let server = try await HostileServer.start(mode, address: address)
         servers.append { await server.stop() }
         return server
     }
@@ -58,16 +86,14 @@ final class TunnelWorld: @unchecked Sendable {
     /// Publishes SRV records and the A records of their hosts (`host` → addresses).
     func publish(_ records: [SRV], hosts: [String: [String]]) async throws {
         var edits: [ZoneEdit] = records.map { record in
-            .set(owner: "_\(record.service)._tcp.\(label)", ttl: 300, type: "SRV",
+            .set(owner: "_\(record.service)._tcp.\(domain).", ttl: 300, type: "SRV",
                  data: "\(record.priority) \(record.weight) \(record.port) \(record.host).\(domain).")
         }
         for (host, addresses) in hosts {
-            edits += addresses.map { .set(owner: "\(host).\(label)", ttl: 300, type: "A", data: $0) }
+            edits += addresses.map { .set(owner: "\(host).\(domain).", ttl: 300, type: "A", data: $0) }
         }
-        try await knot.change(zone: "example.net", edits)
+        try await knot.change(zone: zone, edits)
     }
-
-    private var label: String { String(domain.split(separator: ".").first!) }
 
     /// The path of the `mailsrvctl` built with the tests.
     static let mailsrvctl = DaemonProcess.binaries.appendingPathComponent("mailsrvctl").path
@@ -82,9 +108,10 @@ final class TunnelWorld: @unchecked Sendable {
     /// `--ca-file CA --socket S`.
     var commonArguments: [String] { ["--ca-file", ca.certificateFile, "--socket", daemon.socket] }
 
-    /// The shell command a client's tunnel setting gets.
-    func tunnelCommand(_ arguments: [String] = [], user: String = "alice") -> String {
-        ([Self.mailsrvctl, "connect", "\(user)@\(domain)"] + arguments + commonArguments).joined(separator: " ")
+    /// The shell command a client's tunnel setting gets (`caFile`: instead of the world's CA).
+    func tunnelCommand(_ arguments: [String] = [], user: String = "alice", caFile: String? = nil) -> String {
+        ([Self.mailsrvctl, "connect", "\(user)@\(domain)"] + arguments
+            + ["--ca-file", caFile ?? ca.certificateFile, "--socket", daemon.socket]).joined(separator: " ")
     }
 
     func stop() async {

@@ -11,11 +11,17 @@ public enum StreamClient {
     public static func run(_ mode: Mode, command: String, user: String = "alice", password: String = "secret",
                            recipient: String = "bob@example.org", environment: [String: String]? = nil,
                            timeout: Duration = .seconds(90)) async throws -> ChildProcess.Finished {
+        try await ChildProcess.run("/usr/bin/env", ["python3", try script(), mode.rawValue, command, user, password, recipient],
+                                   environment: environment, timeout: timeout)
+    }
+
+    /// The path of `stream_client.py`, for running it some other way (as another user, or
+    /// `hold`: an IMAP session that prints its greeting and stays logged in until stdin ends).
+    public static func script() throws -> String {
         guard let script = Bundle.module.url(forResource: "stream_client", withExtension: "py", subdirectory: "Scripts") else {
             throw MailHarnessError("Scripts/stream_client.py not found in \(Bundle.module.bundlePath)")
         }
-        return try await ChildProcess.run("/usr/bin/env", ["python3", script.path, mode.rawValue, command, user, password, recipient],
-                                          environment: environment, timeout: timeout)
+        return script.path
     }
 }
 

@@ -120,6 +120,7 @@ final class Attempt {
             switch readReply(from: plain, tagged: exchange.command != nil) {
             case .wait(let events): return .wait(events)
             case .progress:
+                if isFinished { return .progress }
                 if let problem = exchange.check(lines) { fail(problem); return .progress }
                 lines = []
                 if index + 1 < exchanges.count {
@@ -155,6 +156,7 @@ final class Attempt {
             switch readReply(from: tls, tagged: false) {
             case .wait(let events): return .wait(events)
             case .progress:
+                if isFinished { return .progress }
                 if let problem = mailProtocol.implicitGreeting(lines) { fail(problem); return .progress }
                 state = .connected(tls, greeting: greetingBytes + received)
                 return .progress
@@ -179,7 +181,8 @@ final class Attempt {
         return .progress
     }
 
-    /// Reads lines into `lines` until the reply is complete (`.progress`), or says what to wait for.
+    /// Reads lines into `lines` until the reply is complete or the attempt failed (`.progress`),
+    /// or says what to wait for.
     private func readReply(from transport: Transport, tagged: Bool) -> Progress {
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {

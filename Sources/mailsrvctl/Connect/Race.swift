@@ -21,9 +21,6 @@ struct Race {
         while true {
             let noneConnecting = running.allSatisfy { !$0.tcpConnected }
             if running.isEmpty || (noneConnecting && ContinuousClock.now - lastStart >= Self.attemptDelay) {
-                if waiting.isEmpty, running.isEmpty, let more = try lease.next(after: failures.map(\.route)) {
-                    waiting.append(more)
-                }
                 if !waiting.isEmpty {
                     let attempt = Attempt(route: waiting.removeFirst(), policy: policy)
                     attempt.advance()
@@ -39,15 +36,14 @@ struct Race {
                     return (attempt.route, transport, greeting)
                 case .failed(let reason):
                     failures.append(Failure(route: attempt.route, reason: reason, namesTarget: attempt.certificateNamesTarget))
+                    try lease.failed(attempt.route)
                 default: break
                 }
             }
             running.removeAll { $0.isFinished }
             if running.isEmpty && waiting.isEmpty {
-                if let more = try lease.next(after: failures.map(\.route)) {
-                    waiting.append(more)
-                    continue
-                }
+                waiting = lease.more()
+                if !waiting.isEmpty { continue }
                 throw .unavailable(Self.explain(failures, verifyNames: policy.verifyNames, domain: lease.domain))
             }
             wait(for: running, nextStart: waiting.isEmpty ? nil : lastStart + Self.attemptDelay)

@@ -1,88 +1,67 @@
 import MailSRVInterface
 import Varlink
 
-/// The tunnel's lease, and the only place `connect` speaks Varlink: Acquire, Lookup, Report.
-/// The lease ends when the process ends (the daemon releases a closed connection's leases).
-///
-/// The routes to race are the lease's route, then — unless the lease reuses a pin — the
-/// rest of the candidates of a Lookup for the same want, address by address. Reports walk
-/// the lease: when a later route wins, the lease is reported failed until it points there
-/// (those routes failed or lost the race), then connected.
+/// The tunnel's lease, and the only place `connect` speaks Varlink: Acquire with
+/// `alternatives` (the rest of the lease's order, to race), Report about one route. The
+/// lease ends when the process ends (the daemon releases a closed connection's leases).
 final class TunnelLease {
     let lease: String
     let verifyNames: [String]
     /// The mail domain (for messages).
-    private(set) var domain: String
-    /// The routes to try, in order.
-    private(set) var routes: [Route]
-    /// The route the lease points at now.
-    private(set) var current: Route
+    let domain: String
+    /// The routes to race, in order: the lease's route, then its alternatives. A reused
+    /// lease (a pin held by a connected tunnel of this uid) races nothing: its alternatives
+    /// are tried only after the pinned route failed.
+    let routes: [Route]
+    /// The alternatives held back behind a pinned route.
+    private var afterPin: [Route]
     private let client: VarlinkClient
 
-    /// Services the tunnel may use; nil: all of the want. (On the wire `submission` is the
-    /// group, so `--want submission` is this filter: a route of another service is skipped,
-    /// which reports it failed when the lease points at it.)
-    private let only: String?
-
     /// Acquires a lease for `email` and `want` over `client`.
+    /// - Parameter only: one service (`--want`); routes of other services are left out
+    ///   (on the wire `submission` is the group of both submission services).
     init(client: VarlinkClient, email: String, want: String, only: String?, clientHost: String?) throws(TunnelError) {
         let reply = try Self.call(client, DiscoveryInterface.Acquire(
-            email: email, want: want, clientHost: clientHost, alternatives: nil))
-        let route = Route(reply.endpoint, address: reply.address)
+            email: email, want: want, clientHost: clientHost, alternatives: true))
+        let alternatives = (reply.alternatives ?? []).map { Route($0.endpoint, address: $0.address) }
+        let usable = ([Route(reply.endpoint, address: reply.address)] + alternatives)
+            .filter { only == nil || $0.service == only }
         self.client = client
-        self.lease = reply.lease
-        self.current = route
-        self.only = only
+        lease = reply.lease
         verifyNames = reply.verifyNames
-        routes = only == nil || only == route.service ? [route] : []
         domain = email.split(separator: "@").last.map { String($0).lowercased() } ?? email
-        guard !reply.reused else { return }
-        let found = try? Self.call(client, DiscoveryInterface.Lookup(
-            email: email, want: want, clientHost: clientHost, resolve: true))
-        if let found { domain = found.domain }
-        for endpoint in found?.candidates ?? [] {
-            for address in endpoint.addresses {
-                let other = Route(endpoint, address: address)
-                if other != route, only == nil || only == other.service {
-                    routes.append(other)
-                }
-            }
+        if reply.reused {
+            routes = Array(usable.prefix(1))
+            afterPin = Array(usable.dropFirst())
+        } else {
+            routes = usable
+            afterPin = []
         }
     }
 
-    /// A route not in `tried` to try after every known one failed: the lease's next (each
-    /// failed route is reported); nil when the daemon says none is left.
-    func next(after tried: [Route]) throws(TunnelError) -> Route? {
-        while true {
-            if !tried.contains(current) && (only == nil || only == current.service) { return current }
-            guard try reportFailed() != nil else { return nil }
-        }
+    /// Routes to try once every route so far failed (those held back behind a pin).
+    func more() -> [Route] {
+        defer { afterPin = [] }
+        return afterPin
     }
 
-    /// Moves the lease to `route` (reporting the routes before it failed) and reports it
-    /// connected, so that the uid's pin holds it.
-    func connected(_ route: Route) throws(TunnelError) {
-        while current != route {
-            guard try reportFailed() != nil else { return }
-        }
-        try reportConnected()
-    }
-
-    /// Reports the lease's route failed; returns the next one, nil when none is left.
-    private func reportFailed() throws(TunnelError) -> Route? {
+    /// Reports `route` failed: this uid's failure mark on it.
+    func failed(_ route: Route) throws(TunnelError) {
         do {
-            let reply = try Self.call(client, DiscoveryInterface.Report(lease: lease, outcome: "failed"))
-            guard let endpoint = reply.endpoint, let address = reply.address else { return nil }
-            current = Route(endpoint, address: address)
-            return current
+            _ = try report("failed", route)
         } catch .unavailable {
-            return nil   // Exhausted
+            // Exhausted: it was the lease's last tuple; the race ends on its own.
         }
     }
 
-    /// Reports the lease's route connected: the pin of this uid holds it.
-    private func reportConnected() throws(TunnelError) {
-        _ = try Self.call(client, DiscoveryInterface.Report(lease: lease, outcome: "connected"))
+    /// Reports `route` connected: the lease and this uid's pin move there.
+    func connected(_ route: Route) throws(TunnelError) {
+        _ = try report("connected", route)
+    }
+
+    private func report(_ outcome: String, _ route: Route) throws(TunnelError) -> DiscoveryInterface.ReportReply {
+        try Self.call(client, DiscoveryInterface.Report(lease: lease, outcome: outcome, host: route.host,
+                                                        port: route.port, address: route.address))
     }
 
     /// One call; an error reply becomes the tunnel's error and exit code.

@@ -3,7 +3,7 @@
 POP3 and SMTP over a socketpair given to the command as stdin and stdout. Each waits for
 every answer before the next command, and ends the session properly.
 
-usage: stream_client.py imap|pop3|smtp COMMAND [USER PASSWORD [RECIPIENT]]
+usage: stream_client.py imap|pop3|smtp|hold COMMAND [USER PASSWORD [RECIPIENT]]
 Prints one line per step; the last line is `exit N`, the command's exit status.
 """
 import imaplib
@@ -21,10 +21,19 @@ def imap(command, user, password):
     print("login", m.login(user, password)[0])
     typ, data = m.select("INBOX")
     print("exists", data[0].decode())
-    typ, data = m.fetch("1:*", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    typ, data = m.fetch("1:*", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])") if data[0] != b"0" else ("OK", [])
     for item in data:
         if isinstance(item, tuple):
             print("subject", item[1].decode().strip())
+    m.logout()
+    return m.process.wait(30)
+
+
+def hold(command, user, password):
+    m = imaplib.IMAP4_stream(command)
+    print("greeting", m.welcome.decode(), flush=True)
+    m.login(user, password)
+    sys.stdin.read()
     m.logout()
     return m.process.wait(30)
 
@@ -79,6 +88,8 @@ def main():
     try:
         if mode == "imap":
             status = imap(command, user, password)
+        elif mode == "hold":
+            status = hold(command, user, password)
         elif mode == "pop3":
             status = pop3(command, user, password)
         else:
