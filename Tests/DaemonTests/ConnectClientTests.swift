@@ -1,0 +1,114 @@
+import Foundation
+import MailHarness
+import Testing
+import TestSupport
+
+/// Debian's own mail clients, set up as the README says, through `mailsrvctl connect`:
+/// mbsync syncs a mailbox into a Maildir, fetchmail fetches over POP3, neomutt sends.
+@Suite(.timeLimit(.minutes(3)), .enabled(if: getuid() == 0, "dovecot needs root"))
+struct ConnectClientTests {
+    @Test func mbsyncSyncsTheMailboxThroughTheTunnel() async throws {
+        let world = try await TunnelWorld(label: "mbsync")
+        defer { Task { await world.stop() } }
+        let dovecot = try await world.dovecot("127.0.0.91", greeting: "mbsync server", names: [world.domain])
+        for n in 1...3 { try dovecot.deliver(to: "alice", message: "Subject: message \(n)\r\n\r\nbody \(n)\r\n") }
+        try await world.publish([.init(service: "imap", port: dovecot.imapPort, host: "mail")],
+                                hosts: ["mail": ["127.0.0.91"]])
+        let local = "\(world.directory)/mbsync-mail"
+        for sub in ["cur", "new", "tmp"] {
+            try FileManager.default.createDirectory(atPath: "\(local)/INBOX/\(sub)", withIntermediateDirectories: true)
+        }
+        let config = """
+            IMAPAccount tunnel
+            Tunnel "\(world.tunnelCommand())"
+            User alice
+            Pass secret
+            SSLType None
+            AuthMechs LOGIN
+
+            IMAPStore remote
+            Account tunnel
+
+            MaildirStore local
+            Path \(local)/
+            Inbox \(local)/INBOX
+
+            Channel inbox
+            Far :remote:
+            Near :local:
+            Patterns INBOX
+            SyncState *
+
+            """
+        try config.write(toFile: "\(world.directory)/mbsyncrc", atomically: true, encoding: .utf8)
+        let run = try await ChildProcess.run("/usr/bin/mbsync", ["-c", "\(world.directory)/mbsyncrc", "-a"], timeout: .seconds(90))
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: "\(local)/INBOX/new")
+            + FileManager.default.contentsOfDirectory(atPath: "\(local)/INBOX/cur")
+        let subjects = try files.map { name in
+            let directory = FileManager.default.fileExists(atPath: "\(local)/INBOX/new/\(name)") ? "new" : "cur"
+            return try String(contentsOfFile: "\(local)/INBOX/\(directory)/\(name)", encoding: .utf8)
+                .split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        }
+        #expect(subjects.sorted() == ["Subject: message 1", "Subject: message 2", "Subject: message 3"])
+        #expect(dovecot.log.split(separator: "\n")
+            .contains { $0.contains("Login: user=<alice>") && $0.contains(", TLS") }, "\(dovecot.log)")
+    }
+
+    @Test func fetchmailFetchesOverPOP3ThroughTheTunnel() async throws {
+        let world = try await TunnelWorld(label: "fetchmail")
+        defer { Task { await world.stop() } }
+        let dovecot = try await world.dovecot("127.0.0.92", greeting: "fetchmail server", names: [world.domain])
+        try dovecot.deliver(to: "alice", message: "Subject: fetched\r\n\r\nbody\r\n")
+        try await world.publish([.init(service: "pop3s", port: dovecot.pop3sPort!, host: "pop")],
+                                hosts: ["pop": ["127.0.0.92"]])
+        let delivered = "\(world.directory)/delivered"
+        let rc = "\(world.directory)/fetchmailrc"
+        try """
+            set no syslog
+            poll localhost with proto POP3 plugin "\(world.tunnelCommand(["--protocol", "pop3"]))"
+                user alice there with password secret is root here
+                sslproto '' keep
+                mda "/bin/sh -c 'cat > \(delivered)'"
+
+            """.write(toFile: rc, atomically: true, encoding: .utf8)
+        chmod(rc, 0o600)
+        let run = try await ChildProcess.run("/usr/bin/fetchmail", ["-f", rc, "--nodetach", "--pidfile", "\(world.directory)/fetchmail.pid"],
+                                             environment: ["HOME": world.directory, "PATH": "/usr/bin:/bin"],
+                                             timeout: .seconds(90))
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let message = (try? String(contentsOfFile: delivered, encoding: .utf8)) ?? ""
+        #expect(message.contains("Subject: fetched"), "\(run.stdout)\(run.stderr)")
+        #expect(dovecot.log.split(separator: "\n").contains { $0.contains("pop3-login: Info: Login: user=<alice>") && $0.contains(", TLS") })
+    }
+
+    @Test func neomuttSendsThroughTheTunnel() async throws {
+        let world = try await TunnelWorld(label: "neomutt")
+        defer { Task { await world.stop() } }
+        let smtp = try await world.submission("127.0.0.93", name: "neomutt-smtp", names: [world.domain])
+        try await world.publish([.init(service: "submission", port: smtp.submissionPort!, host: "smtp")],
+                                hosts: ["smtp": ["127.0.0.93"]])
+        let rc = "\(world.directory)/neomuttrc"
+        try """
+            set tunnel = "\(world.tunnelCommand(["--protocol", "submission"]))"
+            set smtp_url = "smtp://alice@\(world.domain)/"
+            set smtp_pass = "secret"
+            set ssl_starttls = no
+            set ssl_force_tls = no
+            set from = "alice@\(world.domain)"
+            set use_from = yes
+            set record = ""
+
+            """.write(toFile: rc, atomically: true, encoding: .utf8)
+        let run = try await ChildProcess.run("/usr/bin/neomutt", ["-n", "-F", rc, "-s", "sent by neomutt", "bob@example.org"],
+                                             input: Data("hello from neomutt\n".utf8),
+                                             environment: ["HOME": world.directory, "PATH": "/usr/bin:/bin", "TERM": "dumb"],
+                                             timeout: .seconds(90))
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let received = try smtp.received()
+        #expect(received.map(\.to) == [["bob@example.org"]])
+        #expect(received.first?.tls == true)
+        #expect(received.first?.user == "alice")
+        #expect(received.first?.data.contains("Subject: sent by neomutt") == true)
+    }
+}
