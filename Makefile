@@ -10,10 +10,10 @@ DESTDIR  ?=
 
 # Debian packages the build and the tests need. libevent-dev: libunbound.pc requires it.
 # libssl-dev: TLS of `mailsrvctl connect`. dovecot-*, openssl: the real mail servers and
-# test CA of Tests/MailHarness; isync, fetchmail, neomutt: real clients through the tunnel.
+# test CA of Tests/MailHarness; isync, fetchmail, neomutt, offlineimap3: real clients through the tunnel.
 DEB_PACKAGES = python3 python3-pip pkg-config libunbound-dev libevent-dev libsystemd-dev libidn2-dev \
                libssl-dev knot knot-dnsutils socat openssl dovecot-imapd dovecot-pop3d \
-               isync fetchmail neomutt
+               isync fetchmail neomutt offlineimap3
 
 .PHONY: all build test run deps clean
 

@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// Debian's own mail clients, set up as the README says, through `mailsrvctl connect`:
-/// mbsync syncs a mailbox into a Maildir, fetchmail fetches over POP3, neomutt sends.
+/// mbsync and offlineimap sync a mailbox into a Maildir, fetchmail fetches over POP3, neomutt sends.
 @Suite(.timeLimit(.minutes(3)), .enabled(if: getuid() == 0, "dovecot needs root"))
 struct ConnectClientTests {
     @Test func mbsyncSyncsTheMailboxThroughTheTunnel() async throws {
@@ -55,6 +55,49 @@ struct ConnectClientTests {
             .contains { $0.contains("Login: user=<alice>") && $0.contains(", TLS") }, "\(dovecot.log)")
     }
 
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/offlineimap"), "needs offlineimap3"))
+    func offlineimapSyncsThroughTheTunnel() async throws {
+        let world = try await TunnelWorld(label: "offlineimap")
+        defer { Task { await world.stop() } }
+        let dovecot = try await world.dovecot("127.0.0.94", greeting: "offlineimap server", names: [world.domain])
+        try dovecot.deliver(to: "alice", message: "Subject: offline\r\n\r\nbody\r\n")
+        try await world.publish([.init(service: "imaps", port: dovecot.imapsPort!, host: "mail")],
+                                hosts: ["mail": ["127.0.0.94"]])
+        let local = "\(world.directory)/offlineimap-mail"
+        let rc = "\(world.directory)/offlineimaprc"
+        try """
+            [general]
+            accounts = tunnel
+            metadata = \(world.directory)/offlineimap-state
+
+            [Account tunnel]
+            localrepository = local
+            remoterepository = remote
+
+            [Repository local]
+            type = Maildir
+            localfolders = \(local)
+
+            [Repository remote]
+            type = IMAP
+            transporttunnel = \(world.tunnelCommand())
+            remoteuser = alice
+            remotepass = secret
+            ssl = no
+            starttls = no
+
+            """.write(toFile: rc, atomically: true, encoding: .utf8)
+        let run = try await ChildProcess.run("/usr/bin/offlineimap", ["-c", rc, "-o", "-u", "basic"],
+                                             environment: ["HOME": world.directory, "PATH": "/usr/bin:/bin"],
+                                             timeout: .seconds(90))
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let inbox = "\(local)/INBOX"
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: "\(inbox)/cur")) ?? [])
+            + ((try? FileManager.default.contentsOfDirectory(atPath: "\(inbox)/new")) ?? [])
+        #expect(files.count == 1, "\(run.stdout)\(run.stderr)")
+        #expect(dovecot.log.split(separator: "\n").contains { $0.contains("Login: user=<alice>") && $0.contains(", TLS") })
+    }
+
     @Test func fetchmailFetchesOverPOP3ThroughTheTunnel() async throws {
         let world = try await TunnelWorld(label: "fetchmail")
         defer { Task { await world.stop() } }
@@ -90,7 +133,8 @@ struct ConnectClientTests {
                                 hosts: ["smtp": ["127.0.0.93"]])
         let rc = "\(world.directory)/neomuttrc"
         try """
-            set tunnel = "\(world.tunnelCommand(["--protocol", "submission"]))"
+            account-hook imap:// 'set tunnel = "\(world.tunnelCommand())"'
+            account-hook smtp:// 'set tunnel = "\(world.tunnelCommand(["--protocol", "submission"]))"'
             set smtp_url = "smtp://alice@\(world.domain)/"
             set smtp_pass = "secret"
             set ssl_starttls = no
