@@ -33,6 +33,24 @@ struct ConnectFailoverTests {
         #expect(!untrusted.log.contains("user=<alice>"))
     }
 
+    /// A server 600 ms a round trip away is used, and not marked failed: the next tunnel uses it too.
+    @Test func slowButAnsweringCandidateIsUsed() async throws {
+        let world = try await TunnelWorld(label: "slow")
+        defer { Task { await world.stop() } }
+        let far = try await world.dovecot("127.0.0.78", greeting: "slow server", names: [world.domain])
+        let near = try await world.dovecot("127.0.0.79", greeting: "fast server", names: [world.domain])
+        let proxy = try await world.hostile(.slow(address: far.address, port: far.imapsPort!, delay: .milliseconds(300)), "127.0.0.80")
+        try await world.publish([.init(service: "imaps", priority: 0, port: proxy.port, host: "slow"),
+                                 .init(service: "imaps", priority: 1, port: near.imapsPort!, host: "fast")],
+                                hosts: ["slow": ["127.0.0.80"], "fast": ["127.0.0.79"]])
+        for _ in 0..<2 {
+            let run = try await StreamClient.run(.imap, command: world.tunnelCommand())
+            #expect(run.values("exit") == ["0"], "\(run.stdout)\(run.stderr)")
+            #expect(run.values("greeting").first?.hasSuffix("slow server") == true)
+        }
+        #expect(!near.log.contains("user=<alice>"))
+    }
+
     @Test func allAddressesOfAHostBeforeTheNextHost() async throws {
         let world = try await TunnelWorld(label: "addresses")
         defer { Task { await world.stop() } }

@@ -2,9 +2,14 @@ import Foundation
 import TestSupport
 
 /// A server that misbehaves on every connection (`Scripts/hostile_server.py`): a greeting
-/// that is none, a line without end, a TLS alert, or silence. Call `stop()` when done.
+/// that is none, a line without end, a TLS alert, or silence; or a slow one: a proxy to a
+/// real server that delays every chunk each way (`Scripts/slow_proxy.py`). Call `stop()` when done.
 public final class HostileServer: Sendable {
-    public enum Mode: String, Sendable { case garbage, endless, tlsalert, silent }
+    public enum Mode: Sendable {
+        case garbage, endless, tlsalert, silent
+        /// Forwards to `address`:`port`, each chunk `delay` late in each direction.
+        case slow(address: String, port: UInt16, delay: Duration)
+    }
 
     public let address: String
     public let port: UInt16
@@ -18,13 +23,17 @@ public final class HostileServer: Sendable {
 
     /// Starts it on `address` and a free port, and waits until it listens.
     public static func start(_ mode: Mode, address: String) async throws -> HostileServer {
-        guard let script = Bundle.module.url(forResource: "hostile_server", withExtension: "py", subdirectory: "Scripts") else {
-            throw MailHarnessError("Scripts/hostile_server.py not found in \(Bundle.module.bundlePath)")
+        let port = try FreePort.pick(address: address)
+        let arguments: [String]
+        switch mode {
+        case .slow(let target, let targetPort, let delay):
+            let milliseconds = delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000
+            arguments = [try script("slow_proxy"), address, "\(port)", target, "\(targetPort)", "\(milliseconds)"]
+        default:
+            arguments = [try script("hostile_server"), "\(mode)", address, "\(port)"]
         }
         let directory = try makeTemporaryDirectory("hostile")
-        let port = try FreePort.pick(address: address)
-        let server = try ServerProcess("/usr/bin/env", ["python3", script.path, mode.rawValue, address, "\(port)"],
-                                       directory: directory)
+        let server = try ServerProcess("/usr/bin/env", ["python3"] + arguments, directory: directory)
         do {
             try await server.waitUntil("the hostile server on \(address)") { server.log.contains("READY") }
         } catch {
@@ -32,6 +41,13 @@ public final class HostileServer: Sendable {
             throw error
         }
         return HostileServer(address: address, port: port, server: server)
+    }
+
+    private static func script(_ name: String) throws -> String {
+        guard let script = Bundle.module.url(forResource: name, withExtension: "py", subdirectory: "Scripts") else {
+            throw MailHarnessError("Scripts/\(name).py not found in \(Bundle.module.bundlePath)")
+        }
+        return script.path
     }
 
     /// Stops it. Idempotent.
