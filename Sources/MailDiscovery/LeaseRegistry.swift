@@ -251,7 +251,12 @@ public struct LeaseRegistry: Sendable {
 
     /// Certificate names for the tuple of `lease`.
     public func verifyNames(for lease: Lease) -> [String] {
-        pins[lease.pin]?.verifyNamesByHost[lease.tuple.endpoint.host] ?? [lease.pin.domain]
+        verifyNames(for: lease.tuple, of: lease.pin)
+    }
+
+    /// Certificate names for `tuple` of the pin `key` (one of its alternatives).
+    public func verifyNames(for tuple: Tuple, of key: PinKey) -> [String] {
+        pins[key]?.verifyNamesByHost[tuple.endpoint.host] ?? [key.domain]
     }
 
     public var totalLeases: Int { leases.count }

@@ -56,6 +56,14 @@ public struct MailAddress: Hashable, Sendable {
         domain = try Self.hostName(from: domainPart)
     }
 
+    /// A host name (no `@`) in the same form as ``domain``: one trailing dot trimmed,
+    /// lower-cased, A-labels, checked to be a valid host name.
+    public static func hostName(parsing text: String) throws(AddressError) -> String {
+        var name = Substring(text)
+        if name.utf8.last == UInt8(ascii: ".") { name.removeLast() }
+        return try hostName(from: name)
+    }
+
     private static func hostName(from text: Substring) throws(AddressError) -> String {
         guard !text.isEmpty else { throw .empty }
         if text.utf8.allSatisfy({ $0 < 0x80 }) {
