@@ -31,4 +31,5 @@ public struct DaemonPaths: Sendable, Equatable {
 
     public var cacheFile: URL { URL(fileURLWithPath: cacheDirectory).appendingPathComponent("cache.json") }
     public var pinFile: URL { URL(fileURLWithPath: stateDirectory).appendingPathComponent("pins.json") }
+    public var trustFile: URL { URL(fileURLWithPath: stateDirectory).appendingPathComponent("trust.json") }
 }

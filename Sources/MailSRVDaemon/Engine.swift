@@ -48,7 +48,8 @@ public final class Engine: Sendable {
             discovery: Discovery(resolver: resolver, settings: settings),
             registry: LeaseRegistry(failureMemory: configuration.failureMemory,
                                     maxLeasesPerUID: configuration.limits.leasesPerUser),
-            limits: limits, time: time, logger: logger)
+            limits: limits, trust: files.loadTrust(),
+            saveTrust: { [files] in files.saveTrust($0) }, time: time, logger: logger)
         self.configuration = Mutex(configuration)
         self.logger = logger
         files.loadCache(into: resolver)

@@ -43,6 +43,17 @@ struct StateFiles {
         write(paths.pinFile) { try PinFile.save(snapshot, to: $0) }
     }
 
+    /// The saved confirmations; none when there is no file or it cannot be read.
+    func loadTrust() -> TrustStore {
+        guard let store = read(paths.trustFile, with: TrustFile.load) else { return TrustStore() }
+        logger.info("trust restored", metadata: ["entries": "\(store.snapshot.values.map(\.count).reduce(0, +))"])
+        return store
+    }
+
+    func saveTrust(_ store: TrustStore) {
+        write(paths.trustFile) { try TrustFile.save(store, to: $0) }
+    }
+
     private func read<T>(_ file: URL, with load: (URL) throws -> T) -> T? {
         guard FileManager.default.fileExists(atPath: file.path) else { return nil }
         do {

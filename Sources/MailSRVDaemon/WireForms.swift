@@ -12,8 +12,8 @@ extension DiscoveryInterface.Endpoint {
 }
 
 extension DiscoveryInterface.Route {
-    init(_ tuple: Tuple) {
-        self.init(endpoint: DiscoveryInterface.Endpoint(tuple.endpoint), address: tuple.address)
+    init(_ tuple: Tuple, verifyNames: [String]) {
+        self.init(endpoint: DiscoveryInterface.Endpoint(tuple.endpoint), address: tuple.address, verifyNames: verifyNames)
     }
 }
 

@@ -1,7 +1,7 @@
 /// PROTOCOL.md's `io.mailsrvd.Discovery` interface, shared by the daemon and every client
 /// so that none spells a name on its own: method and error names here, the methods' input
-/// and output parameters in `DiscoveryMethods.swift` (``DiscoveryCall``), the types
-/// `Endpoint` and `Lease` in `DiscoveryTypes.swift`, the errors' parameters in
+/// and output parameters in `DiscoveryMethods.swift` (``DiscoveryCall``; the trust
+/// methods in `DiscoveryTrustMethods.swift`), the types in `DiscoveryTypes.swift`, the errors' parameters in
 /// `DiscoveryErrors.swift`. The text of the interface is `io.mailsrvd.Discovery.varlink`;
 /// a test checks that these types declare exactly its members, types and order.
 ///
@@ -25,6 +25,9 @@ public enum DiscoveryInterface {
         case listLeases = "ListLeases"
         case flush = "Flush"
         case stats = "Stats"
+        case trust = "Trust"
+        case untrust = "Untrust"
+        case listTrusted = "ListTrusted"
     }
 
     /// Error names.

@@ -32,10 +32,18 @@ type Lease (
   state: string         # "pending" | "connected"
 )
 
-# One (endpoint, address) of a lease's order of candidates.
+# One (endpoint, address) of a lease's order of candidates, and the names its
+# server certificate may present (as Acquire's verifyNames for its own tuple).
 type Route (
   endpoint: Endpoint,
-  address: string
+  address: string,
+  verifyNames: []string
+)
+
+# A confirmation by the caller: host serves mail for domain (RFC 6186 §6).
+type Trusted (
+  domain: string,       # A-label form, like every name below
+  host: string
 )
 
 # All usable endpoints for the address, best first. Reads the cache; asks DNS
@@ -83,7 +91,7 @@ method Report(
   host: ?string,
   port: ?int,
   address: ?string
-) -> (endpoint: ?Endpoint, address: ?string)
+) -> (endpoint: ?Endpoint, address: ?string, verifyNames: ?[]string)
 
 method Release(lease: string) -> ()
 
@@ -92,6 +100,19 @@ method ListLeases() -> (leases: []Lease)
 
 # Drops cached records (one domain, or all). uid 0 only.
 method Flush(domain: ?string) -> (flushed: int)
+
+# The caller (this uid only) accepts host as a server of domain: from now on its
+# verifyNames for domain include host wherever host is the target (Lookup: a
+# candidate's; Acquire, Report, Route: the endpoint's), and its failure marks on
+# host are forgotten. Kept across restarts; at most 256 per uid (TooManyRequests).
+# added is false when the confirmation was there already.
+method Trust(domain: string, host: string) -> (domain: string, host: string, added: bool)
+
+# Withdraws a confirmation; removed is false when there was none.
+method Untrust(domain: string, host: string) -> (domain: string, host: string, removed: bool)
+
+# The caller's own confirmations, sorted by domain, then host.
+method ListTrusted() -> (trusted: []Trusted)
 
 # Counters of the whole daemon; nothing that names a user or an address.
 method Stats() -> (

@@ -175,18 +175,22 @@ extension DiscoveryInterface {
         /// Where the lease is now.
         public var endpoint: Endpoint?
         public var address: String?
+        /// Names the server certificate of that tuple may present.
+        public var verifyNames: [String]?
 
         public init() {}
 
-        public init(endpoint: Endpoint?, address: String?) {
+        public init(endpoint: Endpoint?, address: String?, verifyNames: [String]?) {
             self.endpoint = endpoint
             self.address = address
+            self.verifyNames = verifyNames
         }
 
         @inlinable
         public mutating func members<M: VarlinkMembers>(_ members: inout M) throws(M.Failure) {
             try members.member("endpoint", &endpoint)
             try members.member("address", &address)
+            try members.member("verifyNames", &verifyNames)
         }
     }
 

@@ -80,18 +80,42 @@ extension DiscoveryInterface {
     public struct Route: VarlinkStruct {
         public var endpoint = Endpoint()
         public var address = ""
+        /// Names its server certificate may present (as `Acquire`'s for the lease's own).
+        public var verifyNames: [String] = []
 
         public init() {}
 
-        public init(endpoint: Endpoint, address: String) {
+        public init(endpoint: Endpoint, address: String, verifyNames: [String]) {
             self.endpoint = endpoint
             self.address = address
+            self.verifyNames = verifyNames
         }
 
         @inlinable
         public mutating func members<M: VarlinkMembers>(_ members: inout M) throws(M.Failure) {
             try members.member("endpoint", &endpoint)
             try members.member("address", &address)
+            try members.member("verifyNames", &verifyNames)
+        }
+    }
+
+    /// `type Trusted`: a confirmation by the caller that `host` serves mail for `domain`.
+    public struct Trusted: VarlinkStruct {
+        /// A-label form, like `host`.
+        public var domain = ""
+        public var host = ""
+
+        public init() {}
+
+        public init(domain: String, host: String) {
+            self.domain = domain
+            self.host = host
+        }
+
+        @inlinable
+        public mutating func members<M: VarlinkMembers>(_ members: inout M) throws(M.Failure) {
+            try members.member("domain", &domain)
+            try members.member("host", &host)
         }
     }
 }

@@ -48,6 +48,7 @@ import Varlink
             "Endpoint": members(of: DiscoveryInterface.Endpoint.self),
             "Lease": members(of: DiscoveryInterface.Lease.self),
             "Route": members(of: DiscoveryInterface.Route.self),
+            "Trusted": members(of: DiscoveryInterface.Trusted.self),
         ]
         #expect(swift == definition.types)
         #expect(DiscoveryInterface.Route.varlinkType == "Route")
@@ -64,6 +65,9 @@ import Varlink
         case .listLeases: DiscoveryInterface.ListLeases.self
         case .flush: DiscoveryInterface.Flush.self
         case .stats: DiscoveryInterface.Stats.self
+        case .trust: DiscoveryInterface.Trust.self
+        case .untrust: DiscoveryInterface.Untrust.self
+        case .listTrusted: DiscoveryInterface.ListTrusted.self
         }
     }
 
