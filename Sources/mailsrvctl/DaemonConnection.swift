@@ -49,6 +49,10 @@ struct Answer<Reply> {
 struct Failure: Error, CustomStringConvertible {
     var description: String
     var exitCode: Int32
+    /// The daemon's error, when the failure is one of the interface's.
+    var error: DiscoveryInterface.Error?
+    /// The parameter the daemon refused, for `InvalidParameter`.
+    var invalidParameter: String?
 
     static func talking(_ message: String) -> Failure { Failure(description: message, exitCode: 1) }
 
@@ -81,6 +85,8 @@ struct Failure: Error, CustomStringConvertible {
         case nil:
             self.init(description: "mailsrvd answered \(error.name)", exitCode: 1)
         }
+        self.error = DiscoveryInterface.Error(qualifiedName: error.name)
+        if error.name == VarlinkError.Name.invalidParameter { invalidParameter = text("parameter") }
     }
 }
 
