@@ -82,11 +82,11 @@ struct Failure: Error, CustomStringConvertible {
         case nil where error.name == VarlinkError.Name.invalidParameter:
             let parameter = error.parameters["parameter"]?.stringValue ?? "?"
             self.init(description: "invalid parameter '\(parameter)'", exitCode: 2)
+            invalidParameter = parameter
         case nil:
             self.init(description: "mailsrvd answered \(error.name)", exitCode: 1)
         }
         self.error = DiscoveryInterface.Error(qualifiedName: error.name)
-        if error.name == VarlinkError.Name.invalidParameter { invalidParameter = text("parameter") }
     }
 }
 

@@ -1,6 +1,5 @@
 import ArgumentParser
 import MailSRVInterface
-import Varlink
 
 /// `mailsrvctl trust DOMAIN HOST` and `untrust DOMAIN HOST`: the caller's confirmation that
 /// HOST serves mail for DOMAIN (CLIENTS.md §2), so that a certificate naming HOST is
@@ -19,12 +18,11 @@ struct Trust: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            let reply = try target.call(.trust, options)
-            if options.json { return printJSON(reply) }
-            let (domain, host) = TrustTarget.names(reply)
-            print(reply["added"]?.boolValue == true
-                  ? "trusting \(host) as a mail server of \(domain)"
-                  : "\(host) was already trusted as a mail server of \(domain)")
+            try target.change(DiscoveryInterface.Trust(domain: target.domain, host: target.host), options) { reply in
+                reply.added
+                    ? "trusting \(reply.host) as a mail server of \(reply.domain)"
+                    : "\(reply.host) was already trusted as a mail server of \(reply.domain)"
+            }
         }
     }
 }
@@ -37,12 +35,11 @@ struct Untrust: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            let reply = try target.call(.untrust, options)
-            if options.json { return printJSON(reply) }
-            let (domain, host) = TrustTarget.names(reply)
-            print(reply["removed"]?.boolValue == true
-                  ? "no longer trusting \(host) as a mail server of \(domain)"
-                  : "\(host) was not trusted as a mail server of \(domain)")
+            try target.change(DiscoveryInterface.Untrust(domain: target.domain, host: target.host), options) { reply in
+                reply.removed
+                    ? "no longer trusting \(reply.host) as a mail server of \(reply.domain)"
+                    : "\(reply.host) was not trusted as a mail server of \(reply.domain)"
+            }
         }
     }
 }
@@ -55,25 +52,25 @@ struct TrustTarget: ParsableArguments {
     @Argument(help: "The server's host name, e.g. imap.gmail.com.")
     var host: String
 
-    /// Calls `method` with the two names; says which name is bad, or how to make room.
-    func call(_ method: DiscoveryInterface.Method, _ options: ClientOptions) throws -> JSONObject {
+    /// Makes `call` and prints its reply (`--json`) or what `describe` makes of it. A
+    /// refusal says which name is bad, or how to make room.
+    func change<Call: DiscoveryCall>(_ call: Call, _ options: ClientOptions,
+                                     describe: (Call.Reply) -> String) throws {
+        let answer: Answer<Call.Reply>
         do {
-            return try DaemonConnection(options).call(method, ["domain": .string(domain), "host": .string(host)])
+            answer = try DaemonConnection(options).call(call)
         } catch var failure as Failure {
             switch (failure.error, failure.invalidParameter) {
             case (_, "domain"?): failure.description = "not a domain name: '\(domain)'"
             case (_, "host"?): failure.description = "not a host name: '\(host)'"
             case (.tooManyRequests?, _):
-                failure.description = "you trust as many servers as you may already (256); "
+                failure.description = "mailsrvd refused: a user may trust at most 256 servers; "
                     + "remove one with 'mailsrvctl untrust DOMAIN HOST' (see 'mailsrvctl trusted')"
             default: break
             }
             throw failure
         }
-    }
-
-    /// The names as the daemon stored them (A-labels).
-    static func names(_ reply: JSONObject) -> (domain: String, host: String) {
-        (reply["domain"]?.stringValue ?? "?", reply["host"]?.stringValue ?? "?")
+        if options.json { return printJSON(answer.json) }
+        print(describe(answer.reply))
     }
 }

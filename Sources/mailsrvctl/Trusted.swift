@@ -1,5 +1,5 @@
 import ArgumentParser
-import Varlink
+import MailSRVInterface
 
 /// `mailsrvctl trusted`: the caller's confirmations.
 struct Trusted: ParsableCommand {
@@ -9,14 +9,11 @@ struct Trusted: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            let reply = try DaemonConnection(options).call(.listTrusted)
-            if options.json { return printJSON(reply) }
-            let trusted = reply["trusted"]?.arrayValue ?? []
+            let answer = try DaemonConnection(options).call(DiscoveryInterface.ListTrusted())
+            if options.json { return printJSON(answer.json) }
             var table = Table(header: ["DOMAIN", "HOST"])
-            for entry in trusted {
-                table.rows.append([entry["domain"]?.stringValue ?? "", entry["host"]?.stringValue ?? ""])
-            }
-            print(trusted.isEmpty ? "no trusted servers" : table.render())
+            table.rows = answer.reply.trusted.map { [$0.domain, $0.host] }
+            print(table.rows.isEmpty ? "no trusted servers" : table.render())
         }
     }
 }

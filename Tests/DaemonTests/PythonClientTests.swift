@@ -33,7 +33,8 @@ import Varlink
             """)
         #expect(reply["name"] == "io.mailsrvd.Discovery")
         #expect(reply["members"] == [
-            "Endpoint", "Lease", "Route", "Lookup", "Acquire", "Report", "Release", "ListLeases", "Flush", "Stats",
+            "Endpoint", "Lease", "Route", "Trusted", "Lookup", "Acquire", "Report", "Release", "ListLeases", "Flush",
+            "Trust", "Untrust", "ListTrusted", "Stats",
             "InvalidAddress", "NoService", "ResolutionFailed", "Exhausted", "NoSuchLease", "PermissionDenied",
             "TooManyRequests",
         ])

@@ -45,6 +45,21 @@ import Testing
             #expect(stats.cachedNames > 0 && stats.cacheHits > 0 && stats.dnsQueries > 0 && stats.leases == 0)
             let flushed = try await daemon.reply(to: DiscoveryInterface.Flush(domain: nil), uid: 0)
             #expect(flushed.flushed == stats.cachedNames)
+
+            let trusted = try await daemon.reply(to: DiscoveryInterface.Trust(domain: "Example.NET", host: "IMAP1.example.net"))
+            #expect(trusted.domain == "example.net" && trusted.host == "imap1.example.net" && trusted.added)
+            #expect(try await daemon.reply(to: DiscoveryInterface.ListTrusted()).trusted
+                == [DiscoveryInterface.Trusted(domain: "example.net", host: "imap1.example.net")])
+            let withTrust = try await daemon.reply(to: DiscoveryInterface.Acquire(
+                email: "alice@example.net", want: "imaps", clientHost: nil, alternatives: true))
+            let routes = try #require(withTrust.alternatives)
+            #expect(routes.allSatisfy { $0.verifyNames == ($0.endpoint.host == "imap1.example.net"
+                                                            ? ["example.net", "imap1.example.net"] : ["example.net"]) })
+            let reported = try await daemon.reply(to: DiscoveryInterface.Report(lease: withTrust.lease, outcome: "connected"))
+            #expect(reported.verifyNames == withTrust.verifyNames)
+            let untrusted = try await daemon.reply(to: DiscoveryInterface.Untrust(domain: "example.net", host: "imap1.example.net"))
+            #expect(untrusted.removed)
+            #expect(try await daemon.reply(to: DiscoveryInterface.ListTrusted()).trusted.isEmpty)
         }
     }
 
