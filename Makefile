@@ -91,8 +91,11 @@ bench-smoke: bench-deps
 #   $(PREFIX)/bin/mailsrvd, mailsrvctl    release build, Swift runtime linked statically
 #                                          (the unit's DynamicUser cannot rely on /opt/swift)
 #   $(UNITDIR)/mailsrvd.{service,socket}   ExecStart= and Documentation= follow PREFIX
+#   $(UNITDIR)/mailsrvd-autoconfig.socket  Thunderbird autoconfig on 127.0.0.1:8186 (not enabled)
 #   $(SYSCONFDIR)/mailsrvd/mailsrvd.conf   only when there is none yet (never overwritten)
 #   $(PREFIX)/share/varlink/io.mailsrvd.Discovery.varlink
+#   $(PREFIX)/share/mailsrvd/thunderbird-mailsrvd.js   Thunderbird preference, for an admin
+#                                          to copy into /etc/thunderbird/pref/ (README)
 #   $(PREFIX)/share/doc/mailsrvd/          mailsrvd.txt, mailsrvctl.txt (--help as a page),
 #                                          mailsrvd.conf (the shipped config, for reference)
 #
@@ -102,6 +105,8 @@ bench-smoke: bench-deps
 UNITDIR    ?= /etc/systemd/system
 SYSCONFDIR ?= /etc
 DOCDIR     = $(PREFIX)/share/doc/mailsrvd
+DATADIR    = $(PREFIX)/share/mailsrvd
+UNITS      = mailsrvd.service mailsrvd.socket mailsrvd-autoconfig.socket
 
 .PHONY: install uninstall install-check
 
@@ -114,9 +119,9 @@ install:
 	$(RELEASE_BUILD) --product mailsrvctl
 	@set -e; bin="$$($(RELEASE_BUILD) --show-bin-path)"; \
 	install -d "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)$(UNITDIR)" "$(DESTDIR)$(SYSCONFDIR)/mailsrvd" \
-	    "$(DESTDIR)$(PREFIX)/share/varlink" "$(DESTDIR)$(DOCDIR)"; \
+	    "$(DESTDIR)$(PREFIX)/share/varlink" "$(DESTDIR)$(DOCDIR)" "$(DESTDIR)$(DATADIR)"; \
 	install -m 0755 "$$bin/mailsrvd" "$$bin/mailsrvctl" "$(DESTDIR)$(PREFIX)/bin/"; \
-	for unit in mailsrvd.service mailsrvd.socket; do \
+	for unit in $(UNITS); do \
 	    sed 's|/usr/local/|$(PREFIX)/|g' "systemd/$$unit" > "$(DESTDIR)$(UNITDIR)/$$unit.tmp"; \
 	    chmod 0644 "$(DESTDIR)$(UNITDIR)/$$unit.tmp"; \
 	    mv "$(DESTDIR)$(UNITDIR)/$$unit.tmp" "$(DESTDIR)$(UNITDIR)/$$unit"; \
@@ -127,7 +132,8 @@ install:
 	    install -m 0644 config/mailsrvd.conf "$(DESTDIR)$(SYSCONFDIR)/mailsrvd/mailsrvd.conf"; \
 	fi; \
 	install -m 0644 config/mailsrvd.conf "$(DESTDIR)$(DOCDIR)/mailsrvd.conf"; \
-	install -m 0644 Sources/MailSRVInterface/io.mailsrvd.Discovery.varlink "$(DESTDIR)$(PREFIX)/share/varlink/"; \
+	install -m 0644 Sources/MailSRVInterface/io.mailsrvd.Discovery.varlink "$(DESTDIR)$(PREFIX)/share/varlink/"; \	sed 's|/usr/local/|$(PREFIX)/|g' config/thunderbird-mailsrvd.js > "$(DESTDIR)$(DATADIR)/thunderbird-mailsrvd.js"; \
+	chmod 0644 "$(DESTDIR)$(DATADIR)/thunderbird-mailsrvd.js"; \
 	for page in "mailsrvd 8 the mail server discovery daemon (DNS SRV, Varlink)" \
 	            "mailsrvctl 1 talk to mailsrvd from the command line"; do \
 	    set -- $$page; tool=$$1; section=$$2; shift 2; \
@@ -136,7 +142,8 @@ install:
 	      "$$bin/$$tool" --help | sed 's/^/    /'; \
 	      printf '\nFILES\n    %s\n    %s\n    %s\n    %s\n    %s\n' \
 	          "$(PREFIX)/bin/$$tool" "$(SYSCONFDIR)/mailsrvd/mailsrvd.conf, $(SYSCONFDIR)/mailsrvd/mailsrvd.conf.d/*.conf" \
-	          "$(UNITDIR)/mailsrvd.service, $(UNITDIR)/mailsrvd.socket" "/run/mailsrvd/io.mailsrvd.Discovery" \
+	          "$(UNITDIR)/mailsrvd.service, $(UNITDIR)/mailsrvd.socket, $(UNITDIR)/mailsrvd-autoconfig.socket" \
+	          "/run/mailsrvd/io.mailsrvd.Discovery, $(DATADIR)/thunderbird-mailsrvd.js" \
 	          "$(PREFIX)/share/varlink/io.mailsrvd.Discovery.varlink"; \
 	    } > "$(DESTDIR)$(DOCDIR)/$$tool.txt"; \
 	    chmod 0644 "$(DESTDIR)$(DOCDIR)/$$tool.txt"; \
@@ -146,11 +153,11 @@ install:
 
 uninstall:
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
-	    systemctl disable --now mailsrvd.socket mailsrvd.service 2>/dev/null || true; \
+	    systemctl disable --now mailsrvd-autoconfig.socket mailsrvd.socket mailsrvd.service 2>/dev/null || true; \
 	fi
 	rm -f "$(DESTDIR)$(PREFIX)/bin/mailsrvd" "$(DESTDIR)$(PREFIX)/bin/mailsrvctl" \
-	    "$(DESTDIR)$(UNITDIR)/mailsrvd.service" "$(DESTDIR)$(UNITDIR)/mailsrvd.socket" \
-	    "$(DESTDIR)$(PREFIX)/share/varlink/io.mailsrvd.Discovery.varlink"
+	    $(addprefix "$(DESTDIR)$(UNITDIR)/,$(addsuffix ",$(UNITS))) \
+	    "$(DESTDIR)$(PREFIX)/share/varlink/io.mailsrvd.Discovery.varlink" "$(DESTDIR)$(DATADIR)/thunderbird-mailsrvd.js"
 	@conf="$(DESTDIR)$(SYSCONFDIR)/mailsrvd/mailsrvd.conf"; \
 	if [ -e "$$conf" ]; then \
 	    if cmp -s "$$conf" "$(DESTDIR)$(DOCDIR)/mailsrvd.conf" || cmp -s "$$conf" config/mailsrvd.conf; then \
@@ -161,7 +168,7 @@ uninstall:
 	fi; \
 	rmdir "$(DESTDIR)$(SYSCONFDIR)/mailsrvd" 2>/dev/null || true
 	rm -rf "$(DESTDIR)$(DOCDIR)"
-	rmdir "$(DESTDIR)$(PREFIX)/share/varlink" 2>/dev/null || true
+	rmdir "$(DESTDIR)$(PREFIX)/share/varlink" "$(DESTDIR)$(DATADIR)" 2>/dev/null || true
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
 
 # ---------------------------------------------------------------------------------------

@@ -38,10 +38,14 @@ let package = Package(
         // The contract of io.mailsrvd.Discovery (its text, names, typed parameters of every
         // method and error) and socket paths, shared by the daemon and every client.
         .target(name: "MailSRVInterface", dependencies: ["Varlink"], exclude: ["io.mailsrvd.Discovery.varlink"]),
+        // What mail clients are told: the servers of an account, Mozilla's autoconfig XML and
+        // each client's configuration file. No dependencies; shared by daemon and CLI.
+        .target(name: "ClientConfig"),
         // The daemon: configuration, Varlink methods → engine, socket server, lifecycle.
         .target(name: "MailSRVDaemon", dependencies: [
-            "MailDiscovery", "Resolver", "Varlink", "MailSRVInterface", "CPeerCredentials", "Systemd",
+            "MailDiscovery", "Resolver", "Varlink", "MailSRVInterface", "CPeerCredentials", "Systemd", "ClientConfig",
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Builds the libFuzzer targets of fuzz/targets/ into .build-fuzz/bin/:
-#   fuzz-varlink  fuzz-srv  fuzz-address  fuzz-json
+#   fuzz-varlink  fuzz-srv  fuzz-address  fuzz-json  fuzz-autoconfig
 #
 # 1. The package's modules (and their dependencies) are compiled by SwiftPM into the
 #    separate scratch path .build-fuzz, release mode, with libFuzzer coverage and
@@ -64,7 +64,7 @@ grep -e '/Varlink.build/' -e '/MailDiscovery.build/' -e '/Resolver.build/' "$SCR
             echo "fuzz/build.sh: no libFuzzer coverage in $object (-sanitize=fuzzer lost)" >&2; exit 1; }
     done
 
-for target in srv address varlink json; do
+for target in srv address varlink json autoconfig; do
     echo "linking $SCRATCH/bin/fuzz-$target"
     rm -f "$SCRATCH/bin/fuzz-$target"
     # shellcheck disable=SC2086
@@ -73,7 +73,7 @@ for target in srv address varlink json; do
         "$ROOT/fuzz/targets/$target.swift" @"$SCRATCH/objects.rsp" $LIBS \
         -o "$SCRATCH/bin/fuzz-$target" 2>&1 | grep -v "Cannot export local symbol" || true
 done
-for target in srv address varlink json; do
+for target in srv address varlink json autoconfig; do
     [ -x "$SCRATCH/bin/fuzz-$target" ] || { echo "fuzz/build.sh: linking fuzz-$target failed" >&2; exit 1; }
 done
-echo "built: $SCRATCH/bin/fuzz-srv fuzz-address fuzz-varlink fuzz-json"
+echo "built: $SCRATCH/bin/fuzz-srv fuzz-address fuzz-varlink fuzz-json fuzz-autoconfig"

@@ -9,12 +9,12 @@
 # cap and each execution slows with them (fuzz-varlink: ~2,400/s at 500 bytes, ~800/s at
 # 4 KB, ~550/s at 8 KB).
 #
-#   fuzz/run.sh [SECONDS] [TARGET…]        targets: varlink srv address json (default: all)
+#   fuzz/run.sh [SECONDS] [TARGET…]        targets: varlink srv address json autoconfig (default: all)
 set -eu
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-300}
 [ $# -gt 0 ] && shift
-TARGETS=${*:-varlink srv address json}
+TARGETS=${*:-varlink srv address json autoconfig}
 BIN=.build-fuzz/bin
 for target in $TARGETS; do
     [ -x "$BIN/fuzz-$target" ] || { echo "missing $BIN/fuzz-$target: run fuzz/build.sh" >&2; exit 2; }

@@ -114,6 +114,13 @@ public enum ConfigFile {
         "MaxLeasesPerUser": { value, config in config.limits.leasesPerUser = try count(value) },
         "MaxCallsPerUser": { value, config in config.limits.callsInFlightPerUser = try count(value) },
         "IdleTimeout": { value, config in config.limits.idleTimeout = try seconds(value, minimum: 1) },
+        "AutoconfigListen": { value, config in
+            do {
+                config.autoconfigListen = value.isEmpty ? nil : try AutoconfigAddress(parsing: value)
+            } catch let error as AutoconfigAddressError {
+                throw ValueProblem(text: error.problem)
+            }
+        },
     ]
 
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]

@@ -25,16 +25,20 @@ public struct Daemon: Service {
     public let configuration: DaemonConfiguration
     public let paths: DaemonPaths
     public let listen: ListenTarget
+    /// The autoconfig endpoint's socket passed by systemd (it wins over `AutoconfigListen`).
+    public let autoconfigSocket: Int32?
     /// Reads the configuration again (file and flags), for SIGHUP.
     public let reloadConfiguration: @Sendable () throws -> DaemonConfiguration
     private let logger: Logger
     private let notifier = SystemdNotifier()
 
-    public init(configuration: DaemonConfiguration, paths: DaemonPaths, listen: ListenTarget, logger: Logger,
+    public init(configuration: DaemonConfiguration, paths: DaemonPaths, listen: ListenTarget,
+                autoconfigSocket: Int32? = nil, logger: Logger,
                 reloadConfiguration: @escaping @Sendable () throws -> DaemonConfiguration) {
         self.configuration = configuration
         self.paths = paths
         self.listen = listen
+        self.autoconfigSocket = autoconfigSocket
         self.logger = logger
         self.reloadConfiguration = reloadConfiguration
     }
@@ -46,6 +50,7 @@ public struct Daemon: Service {
         let server = try await SocketServer.start(target: listen, service: engine.service, info: Self.info,
                                                   limits: engine.limits, configuration: configuration,
                                                   group: group, logger: logger)
+        let autoconfig = try await startAutoconfig(engine, group: group)
         let watchdog = startWatchdog(on: group.next())
         // Trap SIGHUP before READY=1: from then on `systemctl reload` may come at any time.
         let hangups = await UnixSignalsSequence(trapping: .sighup)
@@ -67,12 +72,23 @@ public struct Daemon: Service {
         // Pins first: the leases that end because the daemon stops must not drop them.
         engine.files.savePins(of: engine.service)
         await server.stopAccepting()
+        await autoconfig?.stop()
         await engine.limits.waitForCallsToFinish(atMost: .seconds(5))
         engine.files.saveCache(of: engine.resolver)
         watchdog?.cancel()
         // Bounded: a connection that does not close must not keep the process alive.
         await withTimeout(.seconds(3)) { try? await group.shutdownGracefully() }
         logger.notice("stopped", metadata: ["cachedEntries": "\(engine.resolver.cachedEntries)"])
+    }
+
+    /// The autoconfig endpoint, when systemd passed its socket or `AutoconfigListen` is set.
+    private func startAutoconfig(_ engine: Engine, group: any EventLoopGroup) async throws -> AutoconfigServer? {
+        guard let target = autoconfigSocket.map({ AutoconfigTarget.inherited(fd: $0) })
+            ?? configuration.autoconfigListen.map({ AutoconfigTarget.address($0) }) else { return nil }
+        let server = try await AutoconfigServer.start(target: target, discovery: engine.service.discovery,
+                                                      group: group, logger: logger)
+        logger.notice("serving autoconfig", metadata: ["address": "\(server.localAddress)"])
+        return server
     }
 
     /// Pings systemd's watchdog from an event loop of the server, so that a hung loop stops

@@ -12,6 +12,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
     /// The DNS cache is written here (`CACHE_DIRECTORY`, else `$XDG_CACHE_HOME/mailsrvd`).
     public var cacheDirectory: String?
     public var logLevel: String = "info"
+    /// `AutoconfigListen`: where the autoconfig endpoint listens; nil: off (unless systemd
+    /// passes a socket named `autoconfig`).
+    public var autoconfigListen: AutoconfigAddress?
     /// `logLevel` as swift-log's level (`ConfigFile` and the flag accept only valid names).
     public var loggerLevel: Logger.Level { Logger.Level(rawValue: logLevel) ?? .info }
 

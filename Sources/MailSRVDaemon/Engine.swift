@@ -83,7 +83,7 @@ public final class Engine: Sendable {
         needsRestart.logLevel = old.logLevel
         if needsRestart != old {
             logger.warning("some changed settings take effect only after a restart",
-                           metadata: ["settings": "socket, directories, cache, RetrievalOrder, PinGrace, SaveInterval, message size, idle timeout"])
+                           metadata: ["settings": "socket, autoconfig address, directories, cache, RetrievalOrder, PinGrace, SaveInterval, message size, idle timeout"])
         }
         configuration.withLock { $0 = new }
         logger.notice("configuration reloaded", metadata: ["upstreams": "\(new.resolver.upstreams)",

@@ -10,33 +10,63 @@ public enum ListenFDs {
     /// The `FileDescriptorName=` of the listening socket in `mailsrvd.socket`.
     public static let varlinkName = "varlink"
 
+    /// The `FileDescriptorName=` of the autoconfig socket in `mailsrvd-autoconfig.socket`.
+    public static let autoconfigName = "autoconfig"
+
+    /// The sockets systemd passed, by role.
+    public struct Sockets: Equatable, Sendable {
+        /// The listening Varlink socket; nil: bind the configured path.
+        public var varlink: Int32?
+        /// The listening TCP socket of the autoconfig endpoint; nil: none was passed.
+        public var autoconfig: Int32?
+    }
+
     /// The listening Varlink socket systemd passed, or nil when the process was not
-    /// socket-activated (no `LISTEN_FDS`, or `LISTEN_PID` is another process).
-    ///
-    /// The fd named `varlink` is chosen; failing that, the single fd when exactly one was
-    /// passed (`systemd-socket-activate` without `--fdname`, or a unit without
-    /// `FileDescriptorName=`). `LISTEN_FDS`, `LISTEN_PID` and `LISTEN_FDNAMES` are unset
-    /// by this call, so a second call returns nil; the passed fds get `FD_CLOEXEC`.
-    ///
-    /// - Throws: `ListenFDsError` when fds were passed but none can be served: several
-    ///   fds and none named `varlink`, or the chosen fd is not a listening `AF_UNIX`
-    ///   stream socket, or `LISTEN_FDS` is malformed.
+    /// socket-activated (no `LISTEN_FDS`, or `LISTEN_PID` is another process). See
+    /// ``sockets()``.
     public static func varlinkSocket() throws(ListenFDsError) -> Int32? {
+        try sockets().varlink
+    }
+
+    /// The sockets systemd passed (`sd_listen_fds_with_names`).
+    ///
+    /// The fd named `autoconfig` is the autoconfig endpoint's and must be a listening TCP
+    /// socket. Of the others, the fd named `varlink` is chosen; failing that, the single
+    /// fd when exactly one was passed (`systemd-socket-activate` without `--fdname`, or a
+    /// unit without `FileDescriptorName=`). `LISTEN_FDS`, `LISTEN_PID` and
+    /// `LISTEN_FDNAMES` are unset by this call, so a second call returns nothing; the
+    /// passed fds get `FD_CLOEXEC`.
+    ///
+    /// - Throws: `ListenFDsError` when fds were passed but cannot be served: several
+    ///   fds besides `autoconfig` and none named `varlink`, the Varlink fd is not a
+    ///   listening `AF_UNIX` stream socket, the `autoconfig` fd is not a listening TCP
+    ///   socket, or `LISTEN_FDS` is malformed.
+    public static func sockets() throws(ListenFDsError) -> Sockets {
         let passed = try takeAll()
-        guard !passed.isEmpty else { return nil }
+        var result = Sockets()
+        if let autoconfig = passed.first(where: { $0.name == autoconfigName }) {
+            // Listening (1), stream, IPv4 or IPv6 (0), any port (0).
+            guard sd_is_socket_inet(autoconfig.fd, 0, Int32(SOCK_STREAM.rawValue), 1, 0) > 0 else {
+                throw .notAListeningTCPSocket(fd: autoconfig.fd, name: autoconfig.name)
+            }
+            result.autoconfig = autoconfig.fd
+        }
+        let others = passed.filter { $0.name != autoconfigName }
+        guard !others.isEmpty else { return result }
         let chosen: (fd: Int32, name: String)
-        if let named = passed.first(where: { $0.name == varlinkName }) {
+        if let named = others.first(where: { $0.name == varlinkName }) {
             chosen = named
-        } else if passed.count == 1 {
-            chosen = passed[0]
+        } else if others.count == 1 {
+            chosen = others[0]
         } else {
-            throw .noVarlinkSocket(names: passed.map(\.name))
+            throw .noVarlinkSocket(names: others.map(\.name))
         }
         // Listening (1), stream, Unix: what a `ListenStream=/path` socket unit passes.
         guard sd_is_socket(chosen.fd, AF_UNIX, Int32(SOCK_STREAM.rawValue), 1) > 0 else {
             throw .notAListeningUnixStreamSocket(fd: chosen.fd, name: chosen.name)
         }
-        return chosen.fd
+        result.varlink = chosen.fd
+        return result
     }
 
     /// Every fd passed, with its name (systemd's default name is "unknown"), unsetting
@@ -70,6 +100,8 @@ public enum ListenFDsError: Error, Equatable, CustomStringConvertible {
     case noVarlinkSocket(names: [String])
     /// The fd to serve is not a listening Unix stream socket.
     case notAListeningUnixStreamSocket(fd: Int32, name: String)
+    /// The fd named `autoconfig` is not a listening TCP socket.
+    case notAListeningTCPSocket(fd: Int32, name: String)
 
     public var description: String {
         switch self {
@@ -81,6 +113,9 @@ public enum ListenFDsError: Error, Equatable, CustomStringConvertible {
         case .notAListeningUnixStreamSocket(let fd, let name):
             return "socket activation: fd \(fd) ('\(name)') is not a listening AF_UNIX stream socket "
                 + "(the socket unit needs ListenStream=/path and Accept=no)"
+        case .notAListeningTCPSocket(let fd, let name):
+            return "socket activation: fd \(fd) ('\(name)') is not a listening TCP socket "
+                + "(the socket unit needs ListenStream=ADDR:PORT and Accept=no)"
         }
     }
 }

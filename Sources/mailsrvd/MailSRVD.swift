@@ -20,7 +20,9 @@ struct MailSRVD: AsyncParsableCommand {
             otherwise. Under systemd a socket passed with LISTEN_FDS is served instead, and \
             RUNTIME_DIRECTORY, STATE_DIRECTORY and CACHE_DIRECTORY are honoured. Settings come from \
             /etc/mailsrvd/mailsrvd.conf and mailsrvd.conf.d/*.conf unless --config names a file; \
-            flags override them. SIGHUP reloads the configuration; SIGTERM or SIGINT stops gracefully.
+            flags override them. With --autoconfig-listen (or AutoconfigListen=, or a socket \
+            named autoconfig passed by systemd) it also serves Mozilla autoconfig XML for \
+            Thunderbird: GET /v1.1/DOMAIN and /mail/config-v1.1.xml?emailaddress=ADDRESS. SIGHUP reloads the configuration; SIGTERM or SIGINT stops gracefully.
             """,
         version: Daemon.version)
 
@@ -47,6 +49,11 @@ struct MailSRVD: AsyncParsableCommand {
     @Option(name: .customLong("trust-anchor"), help: ArgumentHelp("DNSSEC trust anchor file.", valueName: "file"))
     var trustAnchor: String?
 
+    @Option(name: .customLong("autoconfig-listen"),
+            help: ArgumentHelp("Serve Mozilla autoconfig (Thunderbird) over HTTP on this loopback address.",
+                               valueName: "addr:port"))
+    var autoconfigListen: String?
+
     @Option(name: .customLong("log-level"),
             help: ArgumentHelp("trace, debug, info (default), notice, warning, error or critical.", valueName: "level"))
     var logLevel: String?
@@ -56,6 +63,13 @@ struct MailSRVD: AsyncParsableCommand {
     func validate() throws {
         if let logLevel, Logger.Level(rawValue: logLevel) == nil {
             throw ValidationError("--log-level: '\(logLevel)' is not a log level")
+        }
+        if let autoconfigListen {
+            do {
+                _ = try AutoconfigAddress(parsing: autoconfigListen)
+            } catch {
+                throw ValidationError("--autoconfig-listen: \(error)")
+            }
         }
     }
 
@@ -70,14 +84,16 @@ struct MailSRVD: AsyncParsableCommand {
         LogDestination.bootstrap(level: settings.loggerLevel)
         let logger = Logger(label: "mailsrvd")
         let paths = DaemonPaths(settings, environment: ProcessInfo.processInfo.environment)
-        let listen: ListenTarget
+        let sockets: ListenFDs.Sockets
         do {
-            listen = try ListenFDs.varlinkSocket().map { .inherited(fd: $0) } ?? .path(paths.socket)
+            sockets = try ListenFDs.sockets()
         } catch {
             printError("mailsrvd: socket activation: \(error)")
             throw ExitCode(1)
         }
-        let daemon = Daemon(configuration: settings, paths: paths, listen: listen, logger: logger,
+        let listen = sockets.varlink.map { ListenTarget.inherited(fd: $0) } ?? .path(paths.socket)
+        let daemon = Daemon(configuration: settings, paths: paths, listen: listen,
+                            autoconfigSocket: sockets.autoconfig, logger: logger,
                             reloadConfiguration: { [self] in try loadConfiguration() })
         let group = ServiceGroup(configuration: .init(services: [daemon],
                                                       gracefulShutdownSignals: [.sigterm, .sigint],
@@ -102,6 +118,7 @@ struct MailSRVD: AsyncParsableCommand {
         if let dnssec { settings.resolver.dnssec = dnssec }
         if let trustAnchor { settings.resolver.trustAnchorFile = trustAnchor }
         if let logLevel { settings.logLevel = logLevel }
+        if let autoconfigListen { settings.autoconfigListen = try? AutoconfigAddress(parsing: autoconfigListen) }
     }
 }
 

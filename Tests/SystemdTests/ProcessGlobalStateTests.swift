@@ -192,6 +192,34 @@ struct ProcessGlobalState {
             #expect(result == 4)
         }
 
+        @Test func varlinkAndAutoconfig() throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let varlink = try listening(directory, "a"), tcp = try listeningTCPSocket()
+            defer { close(varlink); close(tcp) }
+            let result = try withPassedFDs([tcp, varlink]) {
+                try withEnvironment(environment(count: 2, names: "autoconfig:varlink")) { try ListenFDs.sockets() }
+            }
+            #expect(result == ListenFDs.Sockets(varlink: 4, autoconfig: 3))
+            let alone = try withPassedFDs([tcp]) {
+                try withEnvironment(environment(count: 1, names: "autoconfig")) { try ListenFDs.sockets() }
+            }
+            #expect(alone == ListenFDs.Sockets(varlink: nil, autoconfig: 3), "the Varlink socket is then bound by path")
+        }
+
+        @Test func anAutoconfigSocketThatIsNotTCPIsRefused() throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let first = try listening(directory, "a"), second = try listening(directory, "b")
+            defer { close(first); close(second) }
+            let outcome: Result<ListenFDs.Sockets, ListenFDsError> = withPassedFDs([first, second]) {
+                withEnvironment(environment(count: 2, names: "varlink:autoconfig")) {
+                    Result { () throws(ListenFDsError) in try ListenFDs.sockets() }
+                }
+            }
+            #expect(throws: ListenFDsError.notAListeningTCPSocket(fd: 4, name: "autoconfig")) { try outcome.get() }
+        }
+
         @Test func twoFDsNoneNamedVarlink() throws {
             let directory = try TemporaryDirectory()
             defer { directory.remove() }
@@ -242,8 +270,10 @@ struct ProcessGlobalState {
             #expect(service.contains("ExecStart=/usr/local/bin/mailsrvd\n"))
             try edit(service.replacingOccurrences(of: "ExecStart=/usr/local/bin/mailsrvd", with: "ExecStart=" + binary))
                 .write(toFile: directory.path + "/mailsrvd.service", atomically: true, encoding: .utf8)
-            try FileManager.default.copyItem(atPath: packageRoot.appendingPathComponent("systemd/mailsrvd.socket").path,
-                                             toPath: directory.path + "/mailsrvd.socket")
+            for socket in ["mailsrvd.socket", "mailsrvd-autoconfig.socket"] {
+                try FileManager.default.copyItem(atPath: packageRoot.appendingPathComponent("systemd/\(socket)").path,
+                                                 toPath: directory.path + "/" + socket)
+            }
             return directory
         }
 
@@ -251,7 +281,7 @@ struct ProcessGlobalState {
         func verifyIsClean() async throws {
             let directory = try installedCopies()
             defer { directory.remove() }
-            let result = try await ChildProcess.run(Self.analyze, ["verify", "--man=no", "mailsrvd.service", "mailsrvd.socket"], directory: directory.path)
+            let result = try await ChildProcess.run(Self.analyze, ["verify", "--man=no", "mailsrvd.service", "mailsrvd.socket", "mailsrvd-autoconfig.socket"], directory: directory.path)
             #expect(result.status == 0)
             #expect(result.stderr.isEmpty, "systemd-analyze verify: \(result.stderr)")
             #expect(result.stdout.isEmpty, "systemd-analyze verify: \(result.stdout)")

@@ -27,6 +27,19 @@ import Testing
         #expect(value("DirectoryMode") == "0755", "every user must reach the socket")
     }
 
+    /// The autoconfig socket: loopback, named for the daemon, triggering the one service;
+    /// the Thunderbird preference points at its port.
+    @Test func autoconfigSocketUnitAndThunderbirdPreference() throws {
+        let socket = assignments(try text("systemd/mailsrvd-autoconfig.socket"))
+        func value(_ key: String) -> String? { socket.last { $0.key == key }?.value }
+        #expect(value("ListenStream") == "127.0.0.1:8186")
+        #expect(value("FileDescriptorName") == ListenFDs.autoconfigName)
+        #expect(value("Service") == "mailsrvd.service")
+        #expect(value("WantedBy") == "sockets.target")
+        let preference = try text("config/thunderbird-mailsrvd.js").split(separator: "\n").filter { !$0.hasPrefix("//") }
+        #expect(preference == [#"pref("mailnews.auto_config_url", "http://127.0.0.1:8186/v1.1/");"#])
+    }
+
     @Test func serviceUnit() throws {
         let service = assignments(try text("systemd/mailsrvd.service"))
         func value(_ key: String) -> String? { service.last { $0.key == key }?.value }

@@ -69,3 +69,17 @@ func receiveDatagram(_ fd: Int32, timeout: Int = 2) -> String? {
     guard count >= 0 else { return nil }
     return String(decoding: buffer[..<count], as: UTF8.self)
 }
+
+/// A listening TCP socket on 127.0.0.1, port chosen by the kernel.
+func listeningTCPSocket() throws -> Int32 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    guard fd >= 0 else { throw POSIXError(.init(rawValue: errno)!) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard bound == 0, listen(fd, 8) == 0 else { close(fd); throw POSIXError(.init(rawValue: errno)!) }
+    return fd
+}
