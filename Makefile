@@ -132,7 +132,8 @@ install:
 	    install -m 0644 config/mailsrvd.conf "$(DESTDIR)$(SYSCONFDIR)/mailsrvd/mailsrvd.conf"; \
 	fi; \
 	install -m 0644 config/mailsrvd.conf "$(DESTDIR)$(DOCDIR)/mailsrvd.conf"; \
-	install -m 0644 Sources/MailSRVInterface/io.mailsrvd.Discovery.varlink "$(DESTDIR)$(PREFIX)/share/varlink/"; \	sed 's|/usr/local/|$(PREFIX)/|g' config/thunderbird-mailsrvd.js > "$(DESTDIR)$(DATADIR)/thunderbird-mailsrvd.js"; \
+	install -m 0644 Sources/MailSRVInterface/io.mailsrvd.Discovery.varlink "$(DESTDIR)$(PREFIX)/share/varlink/"; \
+	sed 's|/usr/local/|$(PREFIX)/|g' config/thunderbird-mailsrvd.js > "$(DESTDIR)$(DATADIR)/thunderbird-mailsrvd.js"; \
 	chmod 0644 "$(DESTDIR)$(DATADIR)/thunderbird-mailsrvd.js"; \
 	for page in "mailsrvd 8 the mail server discovery daemon (DNS SRV, Varlink)" \
 	            "mailsrvctl 1 talk to mailsrvd from the command line"; do \
