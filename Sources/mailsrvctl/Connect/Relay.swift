@@ -64,8 +64,8 @@ struct Relay {
 
             // Wait for what blocked.
             var serverEvents: Int16 = 0
-            if !serverEnded && down.room > 0 { serverEvents |= events(serverRead) }
-            if !up.isEmpty { serverEvents |= events(serverWrite) }
+            if !serverEnded && down.room > 0 { serverEvents |= serverRead == .wantWrite ? Int16(POLLOUT) : Int16(POLLIN) }
+            if !up.isEmpty { serverEvents |= serverWrite == .wantRead ? Int16(POLLIN) : Int16(POLLOUT) }
             if inputEnded && !sentEnd { serverEvents |= Int16(POLLOUT) }
             var fds = [pollfd(fd: serverEnded ? -1 : server.descriptor, events: serverEvents, revents: 0),
                        pollfd(fd: !inputEnded && up.room > 0 ? input : -1, events: Int16(POLLIN), revents: 0),
@@ -80,10 +80,6 @@ struct Relay {
         }
     }
 
-    /// What to poll the server socket for after `step`.
-    private func events(_ step: IOStep) -> Int16 {
-        step == .wantWrite ? Int16(POLLOUT) : Int16(POLLIN)
-    }
 }
 
 /// Reads what is there from a client descriptor (a pipe, a socket, a terminal) that poll
