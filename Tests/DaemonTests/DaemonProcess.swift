@@ -22,10 +22,11 @@ final class DaemonProcess: @unchecked Sendable {
     /// Starts `mailsrvd` and waits until its socket answers.
     /// - Parameter config: text of a config file passed with `--config`.
     /// - Parameter environment: added to this process's environment for the daemon.
+    /// - Parameter launcher: a command that runs the daemon (e.g. `nsenter` into namespaces).
     /// - Parameter dnsServer: `--dns-server`; nil to leave the upstreams to the config file.
     /// - Parameter logLevel: `--log-level`; nil to leave the level to the config file.
     init(dnsServer: String?, config: String? = nil, logLevel: String? = "debug", arguments extra: [String] = [],
-         directory existing: URL? = nil, environment: [String: String] = [:]) async throws {
+         directory existing: URL? = nil, environment: [String: String] = [:], launcher: [String] = []) async throws {
         let directory = existing ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("mailsrvd-\(UUID().uuidString.prefix(8))")
         // World-readable, so that a client running as another uid reaches the socket.
@@ -45,8 +46,9 @@ final class DaemonProcess: @unchecked Sendable {
             arguments += ["--config", file.path]
         }
         process = Process()
-        process.executableURL = Self.binaries.appendingPathComponent("mailsrvd")
-        process.arguments = arguments + extra
+        let binary = Self.binaries.appendingPathComponent("mailsrvd")
+        process.executableURL = launcher.first.map(URL.init(fileURLWithPath:)) ?? binary
+        process.arguments = launcher.dropFirst() + (launcher.isEmpty ? [] : [binary.path]) + arguments + extra
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let log = try FileHandle(forWritingTo: logFile)

@@ -1,8 +1,8 @@
 /// The `knot.conf` of one test server: everything under `directory`, listening on
-/// 127.0.0.1@port, updates allowed from loopback, `secure.example.org` signed with a manual
+/// address@port, updates allowed from loopback, `secure.example.org` signed with a manual
 /// policy (the imported fixed key is the only one, never rolled).
 enum KnotConfig {
-    static func text(directory d: String, port: UInt16, signing: Bool) -> String {
+    static func text(directory d: String, address: String, port: UInt16, signing: Bool, extraZones: [String]) -> String {
         let signedZoneOptions = signing ? """
 
                 dnssec-signing: on
@@ -11,7 +11,7 @@ enum KnotConfig {
         return """
         server:
             rundir: "\(d)/run"
-            listen: [ 127.0.0.1@\(port) ]
+            listen: [ \(address)@\(port) ]
         log:
           - target: stdout
             any: info
@@ -40,6 +40,7 @@ enum KnotConfig {
             acl: upd
           - domain: \(KnotServer.signedZone)
             acl: upd\(signedZoneOptions)
+        \(extraZones.map { "  - domain: \($0)\n    acl: upd" }.joined(separator: "\n"))
 
         """
     }

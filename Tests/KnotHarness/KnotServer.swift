@@ -17,10 +17,14 @@ public final class KnotServer: Sendable {
     /// The zone that is DNSSEC-signed (when `signing` is on).
     public static let signedZone = "secure.example.org"
 
-    /// The UDP and TCP port on 127.0.0.1.
+    /// The UDP and TCP port on `address`.
     public let port: UInt16
-    /// `"127.0.0.1@PORT"`, the form `ResolverConfiguration.upstreams` takes.
-    public var forwarder: String { "127.0.0.1@\(port)" }
+    /// The loopback address it listens on (127.0.0.1 unless given).
+    public let address: String
+    /// Every zone served: `zones` and the extra ones.
+    public let servedZones: [String]
+    /// `"ADDR@PORT"`, the form `ResolverConfiguration.upstreams` takes.
+    public var forwarder: String { "\(address)@\(port)" }
     /// The SHA-256 DS record of `signedZone` in presentation format
     /// (`"secure.example.org. DS 2464 13 2 0f60…"`), usable as a trust anchor; nil without signing.
     public let dsRecord: String?
@@ -30,8 +34,14 @@ public final class KnotServer: Sendable {
     private let process: Process
     private let configFile: String
 
-    private init(port: UInt16, dsRecord: String?, directory: URL, process: Process, configFile: String) {
+    private let launcher: [String]
+
+    private init(port: UInt16, address: String, servedZones: [String], launcher: [String], dsRecord: String?,
+                 directory: URL, process: Process, configFile: String) {
         self.port = port
+        self.address = address
+        self.servedZones = servedZones
+        self.launcher = launcher
         self.dsRecord = dsRecord
         self.directory = directory
         self.process = process
@@ -40,11 +50,18 @@ public final class KnotServer: Sendable {
 
     /// Starts a server and waits until it answers. Retries with another port if the one
     /// picked was taken meanwhile.
-    public static func start(signing: Bool = true) async throws -> KnotServer {
+    /// - Parameter extraZones: more zones to serve, name → zone file text (`$ORIGIN` is set).
+    /// - Parameter address: the loopback address to listen on.
+    /// - Parameter port: a fixed port (e.g. 53 in a network namespace); default: a free one.
+    /// - Parameter launcher: a command that runs `knotd` and `kdig` (e.g. `nsenter` into a
+    ///   network namespace); `knotc` talks to its Unix socket from here.
+    public static func start(signing: Bool = true, extraZones: [String: String] = [:], address: String = "127.0.0.1",
+                             port: UInt16? = nil, launcher: [String] = []) async throws -> KnotServer {
         var lastError: Error?
         for _ in 0..<5 {
             do {
-                return try await startOnce(signing: signing)
+                return try await startOnce(signing: signing, extraZones: extraZones, address: address,
+                                           fixedPort: port, launcher: launcher)
             } catch let error as KnotError where error.retryable {
                 lastError = error
             }
@@ -52,8 +69,9 @@ public final class KnotServer: Sendable {
         throw lastError ?? KnotError("knotd did not start")
     }
 
-    private static func startOnce(signing: Bool) async throws -> KnotServer {
-        let port = try FreePort.pick()
+    private static func startOnce(signing: Bool, extraZones: [String: String], address: String,
+                                  fixedPort: UInt16?, launcher: [String]) async throws -> KnotServer {
+        let port = try fixedPort ?? FreePort.pick()
         let dir = FileManager.default.temporaryDirectory
             .appendingPathComponent("knot-\(UUID().uuidString.prefix(8))")
         let fm = FileManager.default
@@ -64,8 +82,13 @@ public final class KnotServer: Sendable {
             try fm.copyItem(at: try zonesDirectory().appendingPathComponent("\(zone).zone"),
                             to: dir.appendingPathComponent("zones/\(zone).zone"))
         }
+        for (zone, text) in extraZones {
+            try "$ORIGIN \(zone).\n\(text)\n".write(to: dir.appendingPathComponent("zones/\(zone).zone"),
+                                                 atomically: true, encoding: .utf8)
+        }
         let config = dir.appendingPathComponent("knot.conf").path
-        try KnotConfig.text(directory: dir.path, port: port, signing: signing)
+        try KnotConfig.text(directory: dir.path, address: address, port: port, signing: signing,
+                            extraZones: extraZones.keys.sorted())
             .write(toFile: config, atomically: true, encoding: .utf8)
 
         var ds: String?
@@ -84,8 +107,8 @@ public final class KnotServer: Sendable {
         }
 
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/knotd")
-        process.arguments = ["-c", config]
+        process.executableURL = URL(fileURLWithPath: launcher.first ?? "/usr/sbin/knotd")
+        process.arguments = launcher.dropFirst() + (launcher.isEmpty ? [] : ["/usr/sbin/knotd"]) + ["-c", config]
         let logPath = dir.appendingPathComponent("knotd.log").path
         _ = fm.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
@@ -96,7 +119,8 @@ public final class KnotServer: Sendable {
         try? log.close()
         LiveProcesses.shared.add(process.processIdentifier, directory: dir.path)
 
-        let server = KnotServer(port: port, dsRecord: ds, directory: dir, process: process, configFile: config)
+        let server = KnotServer(port: port, address: address, servedZones: zones + extraZones.keys.sorted(),
+                                launcher: launcher, dsRecord: ds, directory: dir, process: process, configFile: config)
         do {
             try await server.waitUntilAnswering()
         } catch {
@@ -110,7 +134,7 @@ public final class KnotServer: Sendable {
     /// then `knotc status`.
     private func waitUntilAnswering() async throws {
         let deadline = ContinuousClock.now + .seconds(15)
-        for zone in Self.zones {
+        for zone in servedZones {
             while true {
                 guard process.isRunning else {
                     let log = (try? String(contentsOfFile: directory.appendingPathComponent("knotd.log").path,
@@ -118,8 +142,7 @@ public final class KnotServer: Sendable {
                     throw KnotError("knotd exited with \(process.terminationStatus):\n\(log)",
                                     retryable: log.contains("address already in use"))
                 }
-                let soa = try? await Tool.run("/usr/bin/kdig", ["+short", "+tcp", "+timeout=1", "+retry=0",
-                                                               "@127.0.0.1", "-p", "\(port)", zone, "SOA"])
+                let soa = try? await kdig(["+short", "+tcp", "+timeout=1", "+retry=0", zone, "SOA"])
                 if let soa, !soa.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { break }
                 guard ContinuousClock.now < deadline else {
                     throw KnotError("knotd on port \(port) did not answer for \(zone) within 15 s")
@@ -148,6 +171,24 @@ public final class KnotServer: Sendable {
             _ = try? await knotc(["zone-abort", zone])
             throw error
         }
+    }
+
+    /// A small zone for `extraZones`: SOA, NS, IMAPS (`_imaps._tcp` SRV 0 1 993 to `mail`)
+    /// and `mail` A `address`; any other name is NXDOMAIN.
+    public static func mailZone(address: String) -> String {
+        """
+        @ 3600 SOA ns hostmaster 1 3600 600 86400 60
+        @ 3600 NS ns
+        ns 3600 A 127.0.0.1
+        _imaps._tcp 3600 SRV 0 1 993 mail
+        mail 3600 A \(address)
+        """
+    }
+
+    /// Runs `kdig @ADDRESS -p PORT args…` (through the launcher) and returns its output.
+    public func kdig(_ arguments: [String]) async throws -> String {
+        let command = launcher + ["/usr/bin/kdig", "@\(address)", "-p", "\(port)"] + arguments
+        return try await Tool.run(command[0], Array(command.dropFirst()))
     }
 
     /// Runs `knotc -c CONFIG args…` against this server and returns its output.

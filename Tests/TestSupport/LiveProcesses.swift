@@ -9,7 +9,7 @@ public final class LiveProcesses: Sendable {
         atexit {
             for (pid, directory) in LiveProcesses.shared.entries.withLock({ $0 }) {
                 kill(pid, SIGKILL)
-                try? FileManager.default.removeItem(atPath: directory)
+                if !directory.isEmpty { try? FileManager.default.removeItem(atPath: directory) }
             }
         }
         return LiveProcesses()
