@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"]),
         .testTarget(name: "MailDiscoveryTests", dependencies: ["MailDiscovery"]),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", "TestSupport"]),
-        .testTarget(name: "ResolverTests", dependencies: ["Resolver", "MailDiscovery", "KnotHarness", "TestSupport"]),
+        .testTarget(name: "ResolverTests", dependencies: ["Resolver", "CUnbound", "MailDiscovery", "KnotHarness", "TestSupport"]),
         // Discovery and the cache through libunbound against a real Knot server.
         .testTarget(name: "DiscoveryTests", dependencies: ["Resolver", "MailDiscovery", "KnotHarness"]),
         // The real mailsrvd binary against a real Knot server, over its socket.

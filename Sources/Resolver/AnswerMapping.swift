@@ -82,7 +82,9 @@ struct UnboundAnswer: Sendable {
     static func rcodeName(_ rcode: Int32) -> String {
         switch rcode {
         case 1: "FORMERR"
-        case 2: "SERVFAIL"
+        // libunbound answers SERVFAIL for an upstream's SERVFAIL and REFUSED alike, and
+        // when it could not send; a silent upstream ends in the engine's timeout instead.
+        case 2: "SERVFAIL (the upstream failed or refused the query, or could not be reached)"
         case 4: "NOTIMP"
         case 5: "REFUSED"
         default: "DNS rcode \(rcode)"

@@ -25,17 +25,10 @@ enum UnboundContext {
 
     private static func configure(_ ctx: OpaquePointer, _ c: ResolverConfiguration) throws(ResolverSetupError) {
         try check(ub_ctx_async(ctx, 1), "ub_ctx_async")
-        // Fail fast when an upstream does not answer: one retry, and a 100 ms initial
-        // timeout for servers with no RTT history (default: ~17 s until SERVFAIL).
-        try set(ctx, "outbound-msg-retry:", "1")
-        try set(ctx, "unknown-server-time-limit:", "100")
-
-        if c.upstreams.isEmpty {
-            try check(ub_ctx_resolvconf(ctx, nil), "reading /etc/resolv.conf")
-        } else {
-            for upstream in c.upstreams {
-                try check(ub_ctx_set_fwd(ctx, upstream), "upstream \"\(upstream)\"")
-            }
+        try LocalZones.configure(ctx)
+        try Patience.apply(ctx)
+        for upstream in c.upstreams.isEmpty ? ResolvConf.nameserversOrLocalhost() : c.upstreams {
+            try check(ub_ctx_set_fwd(ctx, upstream), "upstream \"\(upstream)\"")
         }
 
         switch c.dnssec {
@@ -57,17 +50,16 @@ enum UnboundContext {
     }
 
     /// libunbound reads trust anchors and applies options only when it finalizes the
-    /// context, normally at the first query. `ub_ctx_zone_remove` finalizes first (then
-    /// removes a local zone that does not exist, a no-op), so bad settings fail here.
+    /// context, normally at the first query; finalized here, bad settings fail at once.
     private static func finalize(_ ctx: OpaquePointer) throws(ResolverSetupError) {
-        try check(ub_ctx_zone_remove(ctx, "mailsrvd-finalize.invalid."), "resolver settings")
+        try LocalZones.finalizeAndRemove(ctx, what: "resolver settings")
     }
 
-    private static func set(_ ctx: OpaquePointer, _ option: String, _ value: String) throws(ResolverSetupError) {
+    static func set(_ ctx: OpaquePointer, _ option: String, _ value: String) throws(ResolverSetupError) {
         try check(ub_ctx_set_option(ctx, option, value), "option \(option) \(value)")
     }
 
-    private static func check(_ rc: Int32, _ what: String) throws(ResolverSetupError) {
+    static func check(_ rc: Int32, _ what: String) throws(ResolverSetupError) {
         guard rc == 0 else { throw ResolverSetupError("\(what): \(errorText(rc))") }
     }
 

@@ -24,13 +24,14 @@ public final class UnboundResolver: DNSQuerying {
     /// `query` as a `Result`: the `DNSQuerying` requirement.
     public func answer(name: String, type: RecordType) async -> Result<DNSAnswer, ResolutionFailure> {
         let query = engine.makeQuery(name: name, type: type)
-        return await withTaskCancellationHandler {
+        let outcome = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 if query.install(continuation) { engine.start(query) }
             }
         } onCancel: {
             engine.fail(query, ResolutionFailure(reason: "cancelled: \(name) \(type.rawValue)"))
         }
+        return outcome.mapError { Reachability.explain($0, upstreams: engine.configuration.upstreams) }
     }
 
     /// Fails the queries in flight, stops the thread and frees the context. Idempotent.
