@@ -45,6 +45,9 @@ public final class CachingResolver: Sendable {
         var cache: DNSCache
         var counters = CacheCounters()
         var inFlight: [CacheKey: Task<Result<DNSAnswer, ResolutionFailure>, Never>] = [:]
+        /// Counts the changes of upstream servers; a query's answer is cached only if no
+        /// change came while it ran.
+        var upstreamGeneration = 0
     }
 
     private let upstream: any DNSQuerying
@@ -140,11 +143,14 @@ public final class CachingResolver: Sendable {
     private func sharedQuery(for key: CacheKey, in state: inout State) -> Task<Result<DNSAnswer, ResolutionFailure>, Never> {
         if let running = state.inFlight[key] { return running }
         state.counters.dnsQueries += 1
+        let generation = state.upstreamGeneration
         let task = Task<Result<DNSAnswer, ResolutionFailure>, Never> { [upstream, time] in
-            defer { self.state.withLock { _ = $0.inFlight.removeValue(forKey: key) } }
             let outcome = await upstream.answer(name: key.name, type: key.type)
-            if case .success(let answer) = outcome {
-                self.state.withLock { _ = $0.cache.put(key, answer, now: time.now()) }
+            self.state.withLock { state in
+                // After a change of upstreams, the entry is a newer query's to write.
+                guard state.upstreamGeneration == generation else { return }
+                state.inFlight.removeValue(forKey: key)
+                if case .success(let answer) = outcome { state.cache.put(key, answer, now: time.now()) }
             }
             return outcome
         }
@@ -171,6 +177,22 @@ public final class CachingResolver: Sendable {
     public func flush(domain: String?) -> Int {
         state.withLock { $0.cache.flush(domain: domain) }
     }
+
+    /// The upstream servers changed (split-horizon DNS: the old network's answers may be
+    /// wrong on the new one): every cached answer, negative ones included, is expired, to
+    /// be served only as stale when the new servers fail; questions asked from now on do
+    /// not join queries sent to the old servers, whose answers are not cached.
+    public func upstreamsChanged() {
+        let now = time.now()
+        state.withLock { state in
+            state.upstreamGeneration += 1
+            state.inFlight.removeAll()
+            state.cache.expireAll(now: now)
+        }
+    }
+
+    /// Changes with every `upstreamsChanged()`.
+    public var upstreamGeneration: Int { state.withLock { $0.upstreamGeneration } }
 
     /// Drops entries too old to be served even as stale.
     public func prune() {

@@ -81,6 +81,14 @@ public struct DNSCache: Sendable {
         return entry
     }
 
+    /// Makes every entry expire at `now` at the latest (their answers become stale), in
+    /// the same least-recently-used order.
+    public mutating func expireAll(now: Date) {
+        for (key, entry) in store.entriesOldestFirst {
+            store.set(key, CacheEntry(answer: entry.answer, expiry: min(entry.expiry, now)))
+        }
+    }
+
     /// Drops every entry that can no longer be served, not even as stale.
     public mutating func prune(now: Date) {
         for (key, entry) in store.entriesOldestFirst

@@ -57,10 +57,13 @@ public final class Discovery: Sendable {
                        resolve: Bool = true) async throws(DiscoveryError) -> LookupResult {
         let key = lookupKey(address, want: want, clientHost: clientHost, resolve: resolve)
         if let result = recentResult(key) { return result }
+        let generation = resolver.upstreamGeneration
         var plan = LookupPlan(key: key, settings: settings)
         while true {
             let answers = await resolver.results(for: plan.needed)
-            if let prepared = try plan.take(answers, now: resolver.time.now()) { return result(of: prepared, key: key) }
+            if let prepared = try plan.take(answers, now: resolver.time.now()) {
+                return result(of: prepared, key: key, generation: generation)
+            }
         }
     }
 
@@ -70,10 +73,13 @@ public final class Discovery: Sendable {
                              resolve: Bool = true) throws(DiscoveryError) -> LookupResult? {
         let key = lookupKey(try Self.address(email), want: want, clientHost: clientHost, resolve: resolve)
         if let result = recentResult(key) { return result }
+        let generation = resolver.upstreamGeneration
         var plan = LookupPlan(key: key, settings: settings)
         while true {
             guard let answers = resolver.freshResults(for: plan.needed) else { return nil }
-            if let prepared = try plan.take(answers, now: resolver.time.now()) { return result(of: prepared, key: key) }
+            if let prepared = try plan.take(answers, now: resolver.time.now()) {
+                return result(of: prepared, key: key, generation: generation)
+            }
         }
     }
 
@@ -82,6 +88,13 @@ public final class Discovery: Sendable {
     public func flush(domain: String?) -> Int {
         recent.withLock { $0.removeAll() }
         return resolver.flush(domain: domain)
+    }
+
+    /// The upstream servers changed: every cached answer becomes stale
+    /// (`CachingResolver.upstreamsChanged`) and every prepared lookup goes.
+    public func upstreamsChanged() {
+        resolver.upstreamsChanged()
+        recent.withLock { $0.removeAll() }
     }
 
     /// `email` parsed, or `invalidAddress`.
@@ -112,10 +125,14 @@ public final class Discovery: Sendable {
         return draw(prepared, at: now, source: .cache)
     }
 
-    /// The result of a lookup just prepared; kept for the next calls if it can be.
-    private func result(of prepared: PreparedLookup, key: LookupKey) -> LookupResult {
+    /// The result of a lookup just prepared; kept for the next calls if it can be: not
+    /// when the upstream servers changed since it began (`generation`). Checked under
+    /// the lock `upstreamsChanged` empties the prepared lookups with, after the change.
+    private func result(of prepared: PreparedLookup, key: LookupKey, generation: Int) -> LookupResult {
         if prepared.source != .stale, prepared.lifetime > 0 {
-            recent.withLock { $0.set(key, prepared) }
+            recent.withLock { recent in
+                if resolver.upstreamGeneration == generation { recent.set(key, prepared) }
+            }
         }
         return draw(prepared, at: prepared.preparedAt, source: prepared.source)
     }

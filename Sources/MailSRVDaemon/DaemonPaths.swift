@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Glibc
 import MailSRVInterface
+import Resolver
 
 /// The daemon's socket and directories (DESIGN.md §6): flags and the config file first,
 /// then systemd's `RUNTIME_DIRECTORY` / `STATE_DIRECTORY` / `CACHE_DIRECTORY`, then the
@@ -9,6 +10,8 @@ public struct DaemonPaths: Sendable, Equatable {
     public var socket: String
     public var stateDirectory: String
     public var cacheDirectory: String
+    /// The `resolv.conf` followed when no upstream is configured (tests may point it elsewhere).
+    public var resolvConf = ResolvConf.systemPath
 
     public init(_ configuration: DaemonConfiguration, environment: [String: String], uid: UInt32 = getuid()) {
         let home = environment["HOME"] ?? "/"

@@ -18,7 +18,7 @@ public final class Engine: Sendable {
     /// libunbound with the configured upstreams: the daemon's upstream.
     public static let unbound: UpstreamFactory = { try UnboundResolver(configuration: $0) }
 
-    let upstream: ReloadableUpstream
+    let upstreams: UpstreamSelection
     public let resolver: CachingResolver
     public let limits: UserLimits
     public let service: DiscoveryService
@@ -37,15 +37,17 @@ public final class Engine: Sendable {
                 logger: Logger) throws {
         files = StateFiles(paths: paths, time: time, logger: logger)
         try files.prepareDirectories()
-        self.upstream = try ReloadableUpstream(configuration.resolver, make: upstream)
+        upstreams = try UpstreamSelection(configuration.resolver, resolvConf: paths.resolvConf, make: upstream,
+                                          logger: logger)
         self.time = time
-        resolver = CachingResolver(upstream: self.upstream, time: time, settings: configuration.cache)
+        resolver = CachingResolver(upstream: upstreams.upstream, time: time, settings: configuration.cache)
         var settings = host
         settings.retrievalOrder = configuration.retrievalOrder
         limits = UserLimits(maxConnections: configuration.limits.connectionsPerUser,
                             maxCallsInFlight: configuration.limits.callsInFlightPerUser)
+        let discovery = Discovery(resolver: resolver, settings: settings)
         service = DiscoveryService(
-            discovery: Discovery(resolver: resolver, settings: settings),
+            discovery: discovery,
             registry: LeaseRegistry(failureMemory: configuration.failureMemory,
                                     maxLeasesPerUID: configuration.limits.leasesPerUser),
             limits: limits, trust: files.loadTrust(),
@@ -54,6 +56,7 @@ public final class Engine: Sendable {
         self.logger = logger
         files.loadCache(into: resolver)
         files.loadPins(into: service, grace: configuration.pinGrace)
+        try upstreams.follow { discovery.upstreamsChanged() }
     }
 
     /// The one-line state for `systemctl status`.
@@ -62,13 +65,14 @@ public final class Engine: Sendable {
         return "Serving \(limits.totalConnections) client(s), \(leases) lease(s), \(resolver.cachedEntries) cached name(s)"
     }
 
-    /// Takes a reloaded configuration: upstreams, DNSSEC, trust anchor, timeout, limits,
+    /// Takes a reloaded configuration: upstreams (answers of servers no longer asked are
+    /// forgotten as fresh), DNSSEC, trust anchor, timeout, limits,
     /// failure memory and log level change at once, without dropping clients, leases or cache.
     /// Settings that only a restart can change are named in a warning.
     func apply(_ new: DaemonConfiguration) throws {
         let old = configuration.withLock { $0 }
         if new.resolver != old.resolver {
-            try upstream.replace(with: new.resolver)
+            try upstreams.apply(new.resolver)
         }
         limits.update(maxConnections: new.limits.connectionsPerUser, maxCallsInFlight: new.limits.callsInFlightPerUser)
         service.withRegistry { registry in
@@ -98,8 +102,8 @@ public final class Engine: Sendable {
         files.saveCache(of: resolver)
     }
 
-    /// Stops the upstream: queries still in flight fail.
+    /// Stops following resolv.conf and stops the upstream: queries still in flight fail.
     public func shutdown() {
-        upstream.shutdown()
+        upstreams.shutdown()
     }
 }

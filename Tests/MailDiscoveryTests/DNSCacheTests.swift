@@ -87,6 +87,28 @@ import Testing
         #expect(cache.count == 0)
     }
 
+    @Test func expireAllMakesEveryEntryStaleAndKeepsTheirOrder() {
+        var cache = DNSCache(settings: settings(maxEntries: 2))
+        let negative = CacheKey(name: "_pop3._tcp.example.net", type: .srv)
+        let old = CacheKey(name: "old.example.net", type: .a)
+        cache.put(old, DNSAnswer(outcome: .records, addresses: ["192.0.2.1"], ttl: 10, dnssec: .insecure), now: start)
+        cache.put(key, answer, now: start)
+        let later = start.addingTimeInterval(20)
+        cache.put(negative, DNSAnswer(outcome: .noDomain, ttl: 60, dnssec: .insecure), now: later)
+        cache.expireAll(now: later)
+        // `old` was evicted (capacity 2); the order of the others is kept: `key` is the
+        // oldest and goes when `old` comes back.
+        cache.put(old, DNSAnswer(outcome: .records, addresses: ["192.0.2.1"], ttl: 10, dnssec: .insecure), now: later)
+        #expect(cache.lookup(key, now: later) == .miss)
+        guard case .expired(let entry) = cache.lookup(negative, now: later) else {
+            Issue.record("a negative answer stays fresh"); return
+        }
+        #expect(entry.expiry == later)
+        guard case .fresh = cache.lookup(old, now: later) else {
+            Issue.record("an answer put after the change is not fresh"); return
+        }
+    }
+
     @Test func pruneDropsOnlyWhatCannotBeServedEvenStale() {
         var cache = DNSCache(settings: settings(staleMaxAge: 100))
         let short = CacheKey(name: "short.example.net", type: .a)
