@@ -71,8 +71,8 @@ import Testing
         #expect(answered + timedOut == 300)
     }
 
-    /// libunbound gives up on a silent upstream ≈ 0.2 s after asking it; on a busy machine
-    /// the test may act later than that. Such a round says nothing about cancellation or
+    /// libunbound gives up on a silent upstream some seconds after asking it (Patience); on
+    /// a busy machine the test may act later than that. Such a round says nothing about cancellation or
     /// shutdown, so it is tried again (up to 10 times) until the query was still pending.
     static let upstreamGaveUp = "SERVFAIL"
 

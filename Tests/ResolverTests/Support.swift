@@ -64,8 +64,8 @@ final class BlackHole {
     var forwarder: String { "127.0.0.1@\(port)" }
 
     /// Waits (off the cooperative pool) until a UDP query arrived; true if one did in time.
-    /// libunbound gives up on a silent upstream ≈ 0.2 s later, so act at once.
-    func waitForQuery(timeout: Duration = .seconds(5)) async -> Bool {
+    /// Generous: on a loaded machine the task that sends the query may start seconds late.
+    func waitForQuery(timeout: Duration = .seconds(30)) async -> Bool {
         let fd = udp
         let ms = Int32(timeout.components.seconds * 1000)
         return (try? await onOwnThread {
