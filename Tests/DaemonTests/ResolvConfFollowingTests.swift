@@ -122,16 +122,20 @@ final class Namespaces: Sendable {
         holder.arguments = ["--net", "--mount", "--propagation", "private", "--", "/bin/sh", "-c",
                             "ip link set lo up && mount --bind \(directory)/etc /etc && exec sleep 600"]
         holder.standardInput = FileHandle.nullDevice
+        let log = directory + "/holder.log"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        holder.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         try holder.run()
         let namespaces = Namespaces(directory: directory, holder: holder)
-        let deadline = ContinuousClock.now + .seconds(15)
+        let deadline = ContinuousClock.now + .seconds(30)
         while true {
             let inside = try await ChildProcess.run(namespaces.enter[0], Array(namespaces.enter.dropFirst())
                                                         + ["/usr/bin/test", "-e", "/etc/mailsrvd-test-copy"])
             if inside.status == 0 { return namespaces }
             guard holder.isRunning, ContinuousClock.now < deadline else {
+                let said = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
                 namespaces.stop()
-                throw DaemonFailure("the namespaces were not ready within 15 s")
+                throw DaemonFailure("the namespaces were not ready within 30 s (holder \(holder.isRunning ? "running" : "exited"): \(said); nsenter: \(inside.stderr))")
             }
             try await Task.sleep(for: .milliseconds(50))
         }

@@ -133,7 +133,7 @@ public final class KnotServer: Sendable {
     /// Polls `kdig +tcp … SOA` for every zone (TCP: a UDP probe before bind waits its timeout),
     /// then `knotc status`.
     private func waitUntilAnswering() async throws {
-        let deadline = ContinuousClock.now + .seconds(15)
+        let deadline = ContinuousClock.now + .seconds(30)
         for zone in servedZones {
             while true {
                 guard process.isRunning else {
@@ -145,7 +145,7 @@ public final class KnotServer: Sendable {
                 let soa = try? await kdig(["+short", "+tcp", "+timeout=1", "+retry=0", zone, "SOA"])
                 if let soa, !soa.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { break }
                 guard ContinuousClock.now < deadline else {
-                    throw KnotError("knotd on port \(port) did not answer for \(zone) within 15 s")
+                    throw KnotError("knotd on port \(port) did not answer for \(zone) within 30 s")
                 }
                 try await Task.sleep(for: .milliseconds(20))
             }
@@ -153,7 +153,7 @@ public final class KnotServer: Sendable {
         // The control socket (`change`, `knotc`) comes up after the zones answer.
         while (try? await knotc(["status"])) == nil {
             guard process.isRunning, ContinuousClock.now < deadline else {
-                throw KnotError("knotd on port \(port) did not open its control socket within 15 s")
+                throw KnotError("knotd on port \(port) did not open its control socket within 30 s")
             }
             try await Task.sleep(for: .milliseconds(20))
         }
