@@ -19,10 +19,12 @@ DAEMON=${BENCH_DAEMON:-$BIN/mailsrvd}
 HERE=$(cd "$(dirname "$0")" && pwd)
 
 if (( SMOKE )); then
-    WARM=200 COLD=12 SECONDS_PER_RUN=0.5 CONNS="1 16" FILL=200 COLD_RUNS=3 CHAIN_RUNS=2 DELAYS="20" STARTS=1 INPROCESS_CALLS=20000
+    WARM=200 COLD=12 SECONDS_PER_RUN=0.5 CONNS="1 16" FILL=200 COLD_RUNS=3 CHAIN_RUNS=2 DELAYS="20" STARTS=1 INPROCESS_CALLS=20000 SWITCHES=2
 else
-    WARM=10000 COLD=200 SECONDS_PER_RUN=5 CONNS="1 4 16 64" FILL=10000 COLD_RUNS=20 CHAIN_RUNS=10 DELAYS="20 50" STARTS=5 INPROCESS_CALLS=500000
+    WARM=10000 COLD=200 SECONDS_PER_RUN=5 CONNS="1 4 16 64" FILL=10000 COLD_RUNS=20 CHAIN_RUNS=10 DELAYS="20 50" STARTS=5 INPROCESS_CALLS=500000 SWITCHES=15
 fi
+# BENCH_STEPS: the steps to run (default all), e.g. "switch" for step 4 alone.
+BENCH_STEPS=${BENCH_STEPS:-"cached unbound memory cold switch"}
 HOT_DOMAINS=100             # the warm names the cached-lookup runs cycle through
 NS=mailsrvbench$$           # our network namespace, and its veth pair
 VETH_HOST=mb$$h VETH_NS=mb$$n HOST_IP=10.203.77.1 NS_IP=10.203.77.2
@@ -52,11 +54,11 @@ wait_for() { local tries=$1; shift; for _ in $(seq "$tries"); do "$@" >/dev/null
 
 # --- Knot ----------------------------------------------------------------------------
 # start_knot DIR ADDR PORT [netns-exec prefix…]: knotd serving bench.example from DIR on
-# ADDR@PORT (and on EXTRA_LISTEN, e.g. ", 10.0.0.2@53").
+# ADDR@PORT (and on EXTRA_LISTEN, e.g. ", 10.0.0.2@53"), the zone file ZONE_FILE if set.
 start_knot() {
     local dir=$1 addr=$2 port=$3; shift 3
     mkdir -p "$dir/run" "$dir/db" "$dir/zones"
-    cp "$WORK/bench.example.zone" "$dir/zones/"
+    cp "${ZONE_FILE:-$WORK/bench.example.zone}" "$dir/zones/bench.example.zone"
     cat > "$dir/knot.conf" <<CONF
 server:
     rundir: "$dir/run"
@@ -84,8 +86,9 @@ CONF
 }
 
 # --- mailsrvd ------------------------------------------------------------------------
-# start_daemon NAME DNS: a release mailsrvd with its own socket, state and cache, timed
-# from exec to READY=1; sets DAEMON_PID, SOCKET, READY_MS.
+# start_daemon NAME DNS [launcher…]: a release mailsrvd with its own socket, state and
+# cache, timed from exec to READY=1; sets DAEMON_PID, SOCKET, READY_MS. DNS "" = none
+# (the daemon follows resolv.conf).
 start_daemon() {
     local dir=$WORK/$1; rm -rf "$dir"; mkdir -p "$dir/state" "$dir/cache"
     cat > "$dir/mailsrvd.conf" <<CONF
@@ -94,9 +97,10 @@ start_daemon() {
 CacheMaxNames=100000
 CONF
     SOCKET=$dir/io.mailsrvd.Discovery
-    local ready
-    ready=$("$BIN/mailsrvbench" ready --notify-socket "$dir/notify" --timeout 10 -- "$DAEMON" \
-        --config "$dir/mailsrvd.conf" --socket "$SOCKET" --dns-server "$2" \
+    local ready dns=()
+    [[ -n $2 ]] && dns=(--dns-server "$2")
+    ready=$("$BIN/mailsrvbench" ready --notify-socket "$dir/notify" --timeout 10 -- "${@:3}" "$DAEMON" \
+        --config "$dir/mailsrvd.conf" --socket "$SOCKET" "${dns[@]}" \
         --state-directory "$dir/state" --cache-directory "$dir/cache" 2>> "$dir/mailsrvd.log")
     DAEMON_PID=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["pid"])' "$ready")
     READY_MS=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["ready_ms"])' "$ready")
@@ -283,6 +287,31 @@ bench_cold() {
     stop_daemon "$cold_pid"
 }
 
+# --- 4. following resolv.conf -------------------------------------------------------
+# A network namespace (Knot on 127.0.0.1@53 and 127.0.0.2@53, answering w0's IMAPS with
+# different targets) and a private mount namespace with a copy of /etc; mailsrvd without
+# --dns-server follows its /etc/resolv.conf. Time from each rename to the first Lookup
+# answered by the new server.
+bench_switch() {
+    local etc=$WORK/etc holder enter
+    mkdir -p "$etc"; cp -a /etc/. "$etc/"; rm -f "$etc/resolv.conf"
+    printf 'nameserver 127.0.0.1\n' > "$etc/resolv.conf"; touch "$etc/.mailsrvbench-copy"
+    unshare --net --mount --propagation private -- sh -c \
+        "ip link set lo up && mount --bind '$etc' /etc && exec sleep 900" &
+    holder=$!; PIDS+=("$holder")
+    enter=("$(command -v nsenter)" -t "$holder" -n -m --)
+    wait_for 100 "${enter[@]}" test -e /etc/.mailsrvbench-copy
+    sed 's/^_imaps._tcp.w0 SRV 0 1 993 imap.w0.bench.example.$/_imaps._tcp.w0 SRV 0 1 993 pop.w0.bench.example./' \
+        "$WORK/bench.example.zone" > "$WORK/bench-b.zone"
+    start_knot "$WORK/knot-a" 127.0.0.1 53 "${enter[@]}"
+    ZONE_FILE=$WORK/bench-b.zone start_knot "$WORK/knot-b" 127.0.0.2 53 "${enter[@]}"
+    start_daemon switch "" "${enter[@]}"
+    log "mailsrvd: $SWITCHES renames of resolv.conf, time to the first Lookup answered by the new server"
+    record "{\"kind\":\"switch\",\"ms\":$(python3 "$HERE/switch_time.py" "$SOCKET" "$etc" w0.bench.example \
+        127.0.0.1 imap.w0.bench.example 127.0.0.2 pop.w0.bench.example "$SWITCHES")}"
+    stop_daemon "$DAEMON_PID"
+}
+
 # --- run -----------------------------------------------------------------------------
 python3 "$HERE/genzone.py" "$WARM" "$COLD" > "$WORK/bench.example.zone"
 KNOT_PORT=$(free_port)
@@ -290,11 +319,13 @@ log "knotd on 127.0.0.1@$KNOT_PORT ($WARM + $COLD domains)"
 start_knot "$WORK/knot" 127.0.0.1 "$KNOT_PORT"
 record "{\"kind\":\"machine\",\"smoke\":$SMOKE,\"daemon\":\"$DAEMON\",\"date\":\"$(date -u +%FT%TZ)\",\"cpu\":\"$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)\",\"cores\":$(nproc),\"mem_gib\":$(awk '/MemTotal/ { printf "%.0f", $2/1048576 }' /proc/meminfo),\"kernel\":\"$(uname -r)\",\"swift\":\"$(swift --version 2>/dev/null | head -1 | sed 's/"//g')\",\"unbound\":\"$(unbound -V 2>/dev/null | awk '/^Version/ { print $2 }')\",\"dnsperf\":\"$(dnsperf -h 2>&1 | awk '/^DNS Performance Testing Tool/ { print $NF }' | head -1)\",\"knot\":\"$(knotd -V | awk '{ print $NF }')\"}"
 
-bench_cached
-bench_unbound
-bench_memory
-stop_daemon "$MAIN_PID"
-bench_cold
+step() { [[ " $BENCH_STEPS " == *" $1 "* ]]; }
+step cached && bench_cached
+step unbound && bench_unbound
+step memory && bench_memory
+[[ -n ${MAIN_PID:-} ]] && stop_daemon "$MAIN_PID"
+step cold && bench_cold
+step switch && bench_switch
 if (( SMOKE )); then
     python3 "$HERE/report.py" "$RESULTS" > "$OUT"
 else
