@@ -56,7 +56,7 @@ public final class Engine: Sendable {
         self.logger = logger
         files.loadCache(into: resolver)
         files.loadPins(into: service, grace: configuration.pinGrace)
-        try upstreams.follow { discovery.upstreamsChanged() }
+        upstreams.follow { discovery.upstreamsChanged() }
     }
 
     /// The one-line state for `systemctl status`.

@@ -35,12 +35,12 @@ final class UpstreamSelection: Sendable {
 
     /// Starts following `resolvConf` if no upstream is configured; `serversChanged` runs
     /// after every change of servers from now on.
-    func follow(serversChanged: @escaping @Sendable () -> Void) throws {
+    func follow(serversChanged: @escaping @Sendable () -> Void) {
         let (configuration, servers) = state.withLock { state in
             state.serversChanged = serversChanged
             return (state.configuration, state.servers)
         }
-        try watch(configuration, servers: servers)
+        watch(configuration, servers: servers)
     }
 
     /// Takes a reloaded resolver configuration: a new upstream, and a new watcher or none.
@@ -54,7 +54,7 @@ final class UpstreamSelection: Sendable {
             }
             return (state.servers != servers, state.serversChanged)
         }
-        try watch(configuration, servers: servers)
+        watch(configuration, servers: servers)
         if changed {
             notify()
             logger.notice("upstream servers changed", metadata: metadata(servers, configuration))
@@ -71,18 +71,25 @@ final class UpstreamSelection: Sendable {
         upstream.shutdown()
     }
 
-    /// Starts or stops the watcher for `configuration`, whose upstream asks `servers`.
-    private func watch(_ configuration: ResolverConfiguration, servers: [String]) throws {
+    /// Starts or stops the watcher for `configuration`, whose upstream asks `servers`. A
+    /// watcher that cannot start (no inotify instance left) is logged; the daemon then
+    /// keeps these servers until a reload or restart.
+    private func watch(_ configuration: ResolverConfiguration, servers: [String]) {
         let old = state.withLock { state in
             defer { state.watcher = nil }
             return state.watcher
         }
         old?.stop()
         guard configuration.upstreams.isEmpty else { return }
-        let watcher = try ResolvConfWatcher(path: resolvConf, servers: servers) { [weak self] servers in
-            self?.fileChanged(servers)
+        do {
+            let watcher = try ResolvConfWatcher(path: resolvConf, servers: servers) { [weak self] servers in
+                self?.fileChanged(servers)
+            }
+            state.withLock { $0.watcher = watcher }
+        } catch {
+            logger.warning("cannot follow \(resolvConf): keeping its current servers until a reload",
+                           metadata: ["error": "\(error)"])
         }
-        state.withLock { $0.watcher = watcher }
     }
 
     /// On the watcher's thread: the file lists other servers now.
