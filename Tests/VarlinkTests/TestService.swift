@@ -1,3 +1,4 @@
+import Synchronization
 import Varlink
 
 /// A one-shot signal a test opens and calls wait for.
@@ -31,6 +32,12 @@ actor Recorder {
     func stopped() { self.running -= 1 }
 }
 
+/// A count shared by the copies of a ``TestService``.
+final class Counter: Sendable {
+    let value = Atomic<Int>(0)
+    var count: Int { value.load(ordering: .relaxed) }
+}
+
 /// The interface of ``TestService``.
 let testInterface = VarlinkInterface(
     name: "org.example.Test",
@@ -41,6 +48,7 @@ let testInterface = VarlinkInterface(
         method Wait(id: int) -> (id: int)
         method Release(id: int) -> (id: int)
         method Note(text: string) -> ()
+        method Now(size: int) -> (text: string)
         error Boom(reason: string)
 
         """
@@ -52,11 +60,19 @@ let testInfo = VarlinkServiceInfo(
 )
 
 /// Answers `org.example.Test`. `Wait` blocks until a `Release` call opens the gate,
-/// so a test can make a later call finish before an earlier one.
+/// so a test can make a later call finish before an earlier one. `Now` is answered at
+/// once, on the event loop, with `size` bytes of text; `answeredNow` counts them.
 struct TestService: VarlinkService {
     let gate = Gate()
     let recorder = Recorder()
     let closed = AsyncStream<VarlinkConnectionContext>.makeStream()
+    let answeredNow = Counter()
+
+    func answerImmediately(_ call: VarlinkCall, context: VarlinkConnectionContext) -> VarlinkReply? {
+        guard call.method == "org.example.Test.Now", let size = try? call.int("size") else { return nil }
+        answeredNow.value.add(1, ordering: .relaxed)
+        return VarlinkReply(parameters: ["text": .string(String(repeating: "x", count: size))])
+    }
 
     func handle(_ call: VarlinkCall, context: VarlinkConnectionContext) async throws(VarlinkError) -> VarlinkReply {
         await self.recorder.started()

@@ -1,0 +1,111 @@
+import Foundation
+import MailSRVInterface
+import Testing
+import Varlink
+
+/// Regression for issue 11, finding 1: clients that pipeline calls with large replies and
+/// never read them made the daemon buffer every reply (1 GiB for 50 connections), and it
+/// answered every call left in a connection's buffers after the client had gone.
+@Suite(.timeLimit(.minutes(2))) struct ReplyFloodTests {
+    static let describe = Array(#"{"method":"org.varlink.service.GetInterfaceDescription","parameters":{"interface":"io.mailsrvd.Discovery"}}"#.utf8) + [0]
+    static let lookup = Array(#"{"method":"io.mailsrvd.Discovery.Lookup","parameters":{"email":"n@example.net","want":"retrieval"}}"#.utf8) + [0]
+
+    @Test func clientsThatNeverReadHoldBoundedMemoryAndWhatTheyLeaveIsNotAnswered() async throws {
+        let daemon = try await DaemonProcess(dnsServer: try await SharedKnot.server().forwarder, logLevel: "notice")
+        let control = try daemon.connect()
+        func stats() throws -> (clients: Int, hits: Int) {
+            let reply = try control.call(DiscoveryInterface.Method.stats.qualifiedName)
+            return (reply["clients"]?.intValue ?? -1, reply["cacheHits"]?.intValue ?? -1)
+        }
+        #expect(try control.call(DiscoveryInterface.Method.lookup.qualifiedName,
+                                 ["email": "warm@example.net", "want": "retrieval"]).error == nil)
+        let figures = ProcessFigures(pid: daemon.process.processIdentifier)
+        let rssBefore = figures.rssKiB
+
+        // 40 connections, each with a 4 KiB receive buffer, each pipelining ~60 KB of calls
+        // (3.7 KB replies to GetInterfaceDescription, cached Lookups) in one send, then
+        // more until the daemon takes no more.
+        let batch = Array([[UInt8]](repeating: Self.describe + Self.lookup, count: 270).joined())
+        let clients = try (0..<40).map { _ in try NonReadingClient(daemon.socket) }
+        for client in clients { client.send(batch) }
+        var lastProgress = ContinuousClock.now
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline, ContinuousClock.now - lastProgress < .seconds(2) {
+            var progressed = false
+            for client in clients where client.send(batch) > 0 { progressed = true }
+            if progressed { lastProgress = .now } else { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        let taken = clients.map(\.sent).reduce(0, +)
+        let rssHeld = figures.rssKiB
+        print("40 non-reading clients: \(taken / 1024) KiB of calls sent; daemon RSS \(rssBefore) → \(rssHeld) KiB")
+        // Each holds at most one read of calls, 64 KiB of replies and a few in flight:
+        // ~20 MiB for 40. Before the fix: every call read was answered, ~5 MiB each.
+        #expect(rssHeld - rssBefore < 40 * 1024, "RSS grew by \((rssHeld - rssBefore) / 1024) MiB")
+
+        // Another uid is served meanwhile.
+        let replies = try await callAsNobody(socket: daemon.socket, [String(decoding: Self.lookup.dropLast(), as: UTF8.self)])
+        #expect(replies.first?["error"] == nil && replies.first?["parameters"]?.objectValue?["domain"] == "example.net")
+
+        // They go away: what they sent and the daemon had not taken is never answered.
+        let hitsBefore = try stats().hits
+        for client in clients { client.close() }
+        let closing = ContinuousClock.now
+        while try stats().clients > 1, ContinuousClock.now - closing < .seconds(30) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(try stats().clients == 1)
+        let answeredAfterClose = try stats().hits - hitsBefore
+        print("cached Lookups answered after the clients closed: \(answeredAfterClose)")
+        // At most the calls each had in flight; before the fix, thousands per connection.
+        #expect(answeredAfterClose <= 40 * 17, "\(answeredAfterClose) Lookups of closed connections answered")
+        await daemon.stop()
+    }
+}
+
+/// A connection with a small receive buffer that sends without blocking and never reads.
+private final class NonReadingClient {
+    private var descriptor: Int32
+    private var offset = 0
+    private(set) var sent = 0
+
+    init(_ path: String) throws {
+        descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else { throw DaemonFailure("socket: \(String(cString: strerror(errno)))") }
+        var small: Int32 = 4096
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard connected == 0 else { throw DaemonFailure("connect \(path): \(String(cString: strerror(errno)))") }
+        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
+    }
+
+    /// Sends as much of the endless repetition of `batch` as the socket takes now; returns the bytes.
+    @discardableResult
+    func send(_ batch: [UInt8]) -> Int {
+        var total = 0
+        while descriptor >= 0 {
+            let count = batch.withUnsafeBytes {
+                Glibc.send(descriptor, $0.baseAddress! + offset, batch.count - offset, Int32(MSG_NOSIGNAL))
+            }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            offset = (offset + count) % batch.count
+            total += count
+        }
+        sent += total
+        return total
+    }
+
+    func close() {
+        if descriptor >= 0 { Glibc.close(descriptor) }
+        descriptor = -1
+    }
+
+    deinit { close() }
+}
