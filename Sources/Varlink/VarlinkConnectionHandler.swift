@@ -86,9 +86,10 @@ public final class VarlinkConnectionHandler: ChannelDuplexHandler {
 
     private var unfinished: Int { self.running + self.replies.count }
 
-    /// Whether a call may be taken now: few enough unfinished, and the peer drains its replies.
+    /// Whether a call may be taken now: few enough unfinished, and the peer drains its
+    /// replies. Never while the channel closes (failing its writes makes it writable).
     private func mayTakeCall(_ context: ChannelHandlerContext) -> Bool {
-        self.unfinished < self.maxInFlight && context.channel.isWritable
+        self.unfinished < self.maxInFlight && context.channel.isWritable && context.channel.isActive
     }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
