@@ -44,7 +44,10 @@ public struct Daemon: Service {
     }
 
     public func run() async throws {
-        let engine = try Engine(configuration: configuration, paths: paths, logger: logger)
+        // Before any state is read: a second daemon on this state directory stops here.
+        try InstanceLock.lockStateDirectory(paths.stateDirectory)
+        let descriptors = DescriptorBudget.raisingSoftLimit()
+        let engine = try Engine(configuration: configuration, paths: paths, descriptors: descriptors, logger: logger)
         defer { engine.shutdown() }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let server = try await SocketServer.start(target: listen, service: engine.service, info: Self.info,
@@ -55,7 +58,11 @@ public struct Daemon: Service {
         // Trap SIGHUP before READY=1: from then on `systemctl reload` may come at any time.
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         notifier.ready(status: engine.statusText)
-        logger.notice("serving", metadata: ["socket": "\(listen.description(paths))", "version": "\(Self.version)"])
+        logger.notice("serving", metadata: [
+            "socket": "\(listen.description(paths))", "version": "\(Self.version)",
+            "descriptors": "\(descriptors.limit)", "connections": "\(descriptors.connections)",
+            "connectionsPerUser": "\(descriptors.connectionsPerUser(configured: configuration.limits.connectionsPerUser))",
+        ])
 
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { tasks in

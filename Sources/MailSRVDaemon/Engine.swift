@@ -24,27 +24,32 @@ public final class Engine: Sendable {
     public let service: DiscoveryService
     let files: StateFiles
     let time: any TimeSource
+    /// What the connection limits are derived from, besides the configuration.
+    let descriptors: DescriptorBudget
     private let configuration: Mutex<DaemonConfiguration>
     private let logger: Logger
 
     /// Builds the daemon and loads its saved cache and pins from `paths`.
     ///
     /// - Parameters:
+    ///   - descriptors: The descriptor limit the connection limits are derived from.
     ///   - host: This host's facts for the order (client host name, address families);
     ///     the retrieval order comes from `configuration`.
     public init(configuration: DaemonConfiguration, paths: DaemonPaths, upstream: @escaping UpstreamFactory = Engine.unbound,
                 time: any TimeSource = SystemTime(), host: DiscoverySettings = DiscoverySettings(),
-                logger: Logger) throws {
+                descriptors: DescriptorBudget = .unlimited, logger: Logger) throws {
         files = StateFiles(paths: paths, time: time, logger: logger)
         try files.prepareDirectories()
+        self.descriptors = descriptors
         upstreams = try UpstreamSelection(configuration.resolver, resolvConf: paths.resolvConf, make: upstream,
                                           logger: logger)
         self.time = time
         resolver = CachingResolver(upstream: upstreams.upstream, time: time, settings: configuration.cache)
         var settings = host
         settings.retrievalOrder = configuration.retrievalOrder
-        limits = UserLimits(maxConnections: configuration.limits.connectionsPerUser,
-                            maxCallsInFlight: configuration.limits.callsInFlightPerUser)
+        limits = UserLimits(maxConnections: descriptors.connectionsPerUser(configured: configuration.limits.connectionsPerUser),
+                            maxCallsInFlight: configuration.limits.callsInFlightPerUser,
+                            maxTotalConnections: descriptors.connections)
         let discovery = Discovery(resolver: resolver, settings: settings)
         service = DiscoveryService(
             discovery: discovery,
@@ -74,7 +79,8 @@ public final class Engine: Sendable {
         if new.resolver != old.resolver {
             try upstreams.apply(new.resolver)
         }
-        limits.update(maxConnections: new.limits.connectionsPerUser, maxCallsInFlight: new.limits.callsInFlightPerUser)
+        limits.update(maxConnections: descriptors.connectionsPerUser(configured: new.limits.connectionsPerUser),
+                      maxCallsInFlight: new.limits.callsInFlightPerUser)
         service.withRegistry { registry in
             registry.failureMemory = new.failureMemory
             registry.maxLeasesPerUID = new.limits.leasesPerUser

@@ -2,6 +2,7 @@ import CPeerCredentials
 import FoundationEssentials
 import Glibc
 import Logging
+import MailSRVInterface
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -16,8 +17,9 @@ public enum ListenTarget: Sendable, Equatable {
 }
 
 /// The Varlink server on a Unix stream socket: reads each peer's uid with SO_PEERCRED at
-/// accept, enforces the per-uid connection limit, and hands the connection to the
-/// Varlink handlers with the daemon's service.
+/// accept, enforces the connection limits (a connection over them gets `TooManyRequests`,
+/// see ``RefusedConnection``), and hands the connection to the Varlink handlers with the
+/// daemon's service. A failing `accept` (EMFILE) is retried once a second and logged once.
 public final class SocketServer: Sendable {
     private let channel: any Channel
     public let target: ListenTarget
@@ -35,12 +37,23 @@ public final class SocketServer: Sendable {
         let idleTimeout = TimeAmount.milliseconds(Int64(configuration.limits.idleTimeout * 1000))
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    // ServerBootstrap's bind adds no backoff: without it EMFILE spins a core.
+                    try channel.pipeline.syncOperations.addHandlers(
+                        AcceptBackoffHandler(shouldForwardIOErrorCaught: true), AcceptErrorLog(logger: logger))
+                }
+            }
             .childChannelOption(.allowRemoteHalfClosure, value: true)
+            // The replies a connection may hold beyond one (VarlinkConnectionHandler).
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 64 * 1024))
             .childChannelInitializer { channel in
                 peerUID(of: channel).flatMapThrowing { uid in
                     guard limits.openConnection(uid: uid) else {
-                        logger.warning("connection refused: per-user connection limit", metadata: ["uid": "\(uid)"])
-                        throw ConnectionRefused()
+                        logger.warning("connection refused: connection limit", metadata: ["uid": "\(uid)"])
+                        try channel.pipeline.syncOperations.addHandler(
+                            RefusedConnection(reply: VarlinkError.tooManyRequests.reply))
+                        return
                     }
                     channel.closeFuture.whenComplete { _ in limits.closeConnection(uid: uid) }
                     let connection = VarlinkConnectionContext(
@@ -55,7 +68,8 @@ public final class SocketServer: Sendable {
         switch target {
         case .path(let path):
             try createDirectory(forSocket: path)
-            channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+            try InstanceLock.removeStaleSocket(at: path)
+            channel = try await bootstrap.bind(unixDomainSocketPath: path).get()
             // Every local user may connect; what they may do is decided by their uid.
             guard chmod(path, 0o666) == 0 else { throw SocketSetupError(path: path, errno: errno) }
         case .inherited(let fd):
@@ -71,7 +85,7 @@ public final class SocketServer: Sendable {
 
     private static func peerUID(of channel: any Channel) -> EventLoopFuture<UInt32> {
         guard let provider = channel as? any SocketOptionProvider else {
-            return channel.eventLoop.makeFailedFuture(ConnectionRefused())
+            return channel.eventLoop.makeFailedFuture(NoPeerCredentials())
         }
         return provider.unsafeGetSocketOption(level: .socket, name: .init(rawValue: SO_PEERCRED))
             .map { (credentials: mailsrvd_ucred) in credentials.uid }
@@ -83,7 +97,7 @@ public final class SocketServer: Sendable {
     }
 }
 
-struct ConnectionRefused: Error {}
+struct NoPeerCredentials: Error {}
 
 public struct SocketSetupError: Error, CustomStringConvertible {
     public var path: String

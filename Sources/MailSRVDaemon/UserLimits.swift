@@ -6,6 +6,7 @@ public final class UserLimits: Sendable {
     private struct Counts {
         var maxConnections: Int
         var maxCallsInFlight: Int
+        let maxTotalConnections: Int
         var connections: [UInt32: Int] = [:]
         var calls: [UInt32: Int] = [:]
         var totalConnections = 0
@@ -13,8 +14,10 @@ public final class UserLimits: Sendable {
 
     private let counts: Mutex<Counts>
 
-    public init(maxConnections: Int, maxCallsInFlight: Int) {
-        counts = Mutex(Counts(maxConnections: maxConnections, maxCallsInFlight: maxCallsInFlight))
+    /// - Parameter maxTotalConnections: connections of all uids together (``DescriptorBudget``).
+    public init(maxConnections: Int, maxCallsInFlight: Int, maxTotalConnections: Int = .max) {
+        counts = Mutex(Counts(maxConnections: maxConnections, maxCallsInFlight: maxCallsInFlight,
+                              maxTotalConnections: maxTotalConnections))
     }
 
     /// New limits (a config reload); what is open now stays open.
@@ -25,10 +28,12 @@ public final class UserLimits: Sendable {
         }
     }
 
-    /// Counts a new connection of `uid`; false (and nothing counted) when it has too many.
+    /// Counts a new connection of `uid`; false (and nothing counted) when it has too many,
+    /// or all uids together have.
     public func openConnection(uid: UInt32) -> Bool {
         counts.withLock { counts in
-            guard counts.connections[uid, default: 0] < counts.maxConnections else { return false }
+            guard counts.connections[uid, default: 0] < counts.maxConnections,
+                  counts.totalConnections < counts.maxTotalConnections else { return false }
             counts.connections[uid, default: 0] += 1
             counts.totalConnections += 1
             return true

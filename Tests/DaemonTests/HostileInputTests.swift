@@ -119,9 +119,10 @@ import Varlink
         for client in open {
             #expect(try client.call(DiscoveryInterface.Method.stats.qualifiedName).error == nil)
         }
+        // The fourth gets TooManyRequests (DESIGN.md §5), then the end of the stream.
         let fourth = try RawConnection(daemon.socket)
         fourth.send(#"{"method": "io.mailsrvd.Discovery.Stats"}"# + "\0")
-        #expect(fourth.nextReply() == nil)
+        #expect(fourth.nextReply()?.errorName == "TooManyRequests")
         #expect(fourth.isClosedByPeer())
         for client in open {
             let reply = try client.call(DiscoveryInterface.Method.stats.qualifiedName)
