@@ -112,12 +112,12 @@ struct DaemonFailure: Error, CustomStringConvertible {
 }
 
 /// Sends raw bytes to the daemon as user `nobody` (uid 65534) with setpriv and socat, and
-/// returns the replies (split at NUL).
-func callAsNobody(socket: String, _ messages: [String]) async throws -> [JSONObject] {
+/// returns the replies (split at NUL) that came within `seconds` of the last message sent.
+func callAsNobody(socket: String, _ messages: [String], seconds: Int = 5) async throws -> [JSONObject] {
     let input = Data(messages.map { $0 + "\0" }.joined().utf8)
     let result = try await ChildProcess.run("/usr/bin/setpriv", [
         "--reuid=65534", "--regid=65534", "--clear-groups",
-        "/usr/bin/socat", "-t", "5", "-", "UNIX-CONNECT:\(socket)",
+        "/usr/bin/socat", "-t", "\(seconds)", "-", "UNIX-CONNECT:\(socket)",
     ], input: input)
     guard result.status == 0 else { throw DaemonFailure("socat as nobody failed: \(result.stderr)") }
     return try result.stdout.split(separator: "\0").map { message in
