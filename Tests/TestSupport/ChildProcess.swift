@@ -23,6 +23,7 @@ public enum ChildProcess {
     public static func run(_ executable: String, _ arguments: [String], input: Data? = nil,
                            environment: [String: String]? = nil, directory: String? = nil,
                            timeout: Duration = .seconds(120)) async throws -> Finished {
+        _ = brokenPipesAreErrors
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -52,6 +53,10 @@ public enum ChildProcess {
         return finished
     }
 }
+
+/// SIGPIPE ignored in the test process: writing `input` to a child that has already exited
+/// (a command that fails before it reads) is then an EPIPE error, not the death of every test.
+private let brokenPipesAreErrors: Void = { signal(SIGPIPE, SIG_IGN) }()
 
 extension Process {
     /// Waits for the process to exit, polling; after `timeout` kills it with SIGKILL and

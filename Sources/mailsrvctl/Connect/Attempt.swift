@@ -136,7 +136,8 @@ final class Attempt {
             case .moved:
                 guard tls.matchingName(policy.verifyNames) != nil else {
                     certificateNamesTarget = tls.matchingName([route.host]) != nil
-                    fail("the certificate names \(tls.certificateNames().joined(separator: ", ")), "
+                    let names = tls.certificateNames()
+                    fail("the certificate names \(names.isEmpty ? "no DNS name" : names.joined(separator: ", ")), "
                          + "not \(policy.verifyNames.joined(separator: " or "))")
                     return .progress
                 }
