@@ -9,7 +9,8 @@
 //            while hostile clients run: one sends garbage (random bytes, bad JSON, NULs)
 //            on connection after connection; one sends well-formed Lookups one byte every
 //            50 ms; one opens connections until refused (uid 0 then sits at its limit)
-//            and holds them; one pipelines Lookups and never reads a reply. While uid 0
+//            and holds them (the refusal must be TooManyRequests); one pipelines Lookups and
+//            never reads a reply. While uid 0
 //            is at its limit, uid 65534 (setpriv) must still be served.
 //   phase 2  kill -9 of the daemon in the middle of a flood, restart on the same
 //            directories: clients reconnect; the pin taken before is restored.
@@ -81,8 +82,10 @@ var limit = rlimit()
 getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
 limit.rlim_cur = limit.rlim_max
 setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
-guard limit.rlim_cur >= rlim_t(connections + 600) else {
-    print("RLIMIT_NOFILE \(limit.rlim_cur) is too low for \(connections) connections; raise the hard limit")
+// The daemon gives one uid at most 3/16 of its descriptor limit (DescriptorBudget): uid 0
+// needs `connections` + 64 of them.
+guard limit.rlim_cur >= rlim_t((connections + 64) * 16 / 3 + 1) else {
+    print("RLIMIT_NOFILE \(limit.rlim_cur) is too low for \(connections) connections of one uid; raise the hard limit")
     exit(2)
 }
 
@@ -207,7 +210,7 @@ final class Counters: Sendable {
         var calls = 0, failures: [String] = [], maxLatency = 0.0
         var garbageConnections = 0, garbageClosedByDaemon = 0
         var slowCalls = 0, slowFailures: [String] = []
-        var opened = 0, refused = false
+        var opened = 0, refused = false, refusedWith = ""
         var neverReaderBytesSent = 0, neverReaderCalls = 0
         var connected = 0
     }
@@ -372,15 +375,21 @@ let opener = Thread {
     var held: [Int32] = []
     while !counters.stop.load(ordering: .relaxed), held.count < perUserLimit + 100 {
         guard let fd = rawConnect(socketPath) else { break }
-        // A refused connection is accepted and closed at once: a call on it gets no reply.
+        // A refused connection gets TooManyRequests, then the end of the stream.
         _ = sendAll(fd, Array(#"{"method":"io.mailsrvd.Discovery.Stats"}"#.utf8) + [0])
-        // Answered (bytes) or refused (end of stream); under load a reply may take seconds.
+        // Under load a reply may take seconds.
+        var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         var events = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        guard poll(&events, 1, 60_000) > 0 else { close(fd); break }
-        if recv(fd, &buffer, buffer.count, 0) <= 0 {
+        while !received.contains(0), poll(&events, 1, 60_000) > 0 {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            guard n > 0 else { break }
+            received += buffer[..<n]
+        }
+        guard let reply = try? VarlinkReply(message: received.split(separator: 0).first ?? []) else { close(fd); break }
+        if let error = reply.error {
             close(fd)
-            counters.state.withLock { $0.refused = true }
+            counters.state.withLock { $0.refused = true; $0.refusedWith = error }
             break
         }
         held.append(fd)
@@ -442,7 +451,8 @@ print("  uid 65534 while uid 0 at its limit: \(probeServed ? "served" : "NOT ser
 print("  RSS KiB before \(rssBefore), peak \(rssPeak), after \(rssAfter); fds before \(fdsBefore), peak \(fdsPeak), after \(fdsAfter)")
 check(failed == 0, "no well-formed Lookup failed")
 check(result.slowFailures.isEmpty && result.slowCalls > 0, "the slow client's Lookups were answered")
-check(result.refused, "the opener was refused at the per-uid limit")
+check(result.refusedWith == DiscoveryInterface.Error.tooManyRequests.qualifiedName,
+      "the opener was refused at the per-uid limit with TooManyRequests")
 check(probeServed, "another uid is served while uid 0 is at its limit")
 check(fdsAfter <= fdsBefore + 2, "fds released (\(fdsBefore) → \(fdsAfter))")
 check(result.garbageClosedByDaemon == result.garbageConnections, "every garbage connection was closed by the daemon")
