@@ -120,7 +120,7 @@ final class Namespaces: Sendable {
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
         holder.arguments = ["--net", "--mount", "--propagation", "private", "--", "/bin/sh", "-c",
-                            "ip link set lo up && mount --bind \(directory)/etc /etc && exec sleep 600"]
+                            "ip link set lo up && mount --bind \(directory)/etc /etc && exec sleep 300"]
         holder.standardInput = FileHandle.nullDevice
         let log = directory + "/holder.log"
         FileManager.default.createFile(atPath: log, contents: nil)
@@ -155,8 +155,9 @@ final class Namespaces: Sendable {
         }
     }
 
+    /// Kills the holder (it ends by itself after 5 minutes at the latest) and removes the copy.
     func stop() {
-        if holder.isRunning { kill(holder.processIdentifier, SIGKILL) }
+        kill(holder.processIdentifier, SIGKILL)
         try? FileManager.default.removeItem(atPath: directory)
     }
 }
