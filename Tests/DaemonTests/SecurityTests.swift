@@ -69,14 +69,24 @@ import Varlink
 
     @Test func eachUidSeesOnlyItsOwnLeases() async throws {
         let setup = try await RootWithLease()
-        // Calls on one connection run concurrently (only their replies are ordered), so
-        // nobody waits for its Acquire before listing; meanwhile root lists its own.
-        let socket = setup.daemon.socket
-        async let nobodys = callAsNobodyPausing(socket: socket, [
+        // nobody acquires on one connection and lists on the same connection only once root
+        // has listed its own while nobody's lease exists (a flag file says so).
+        let flag = FileManager.default.temporaryDirectory.appendingPathComponent("mailsrvd-flag-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: flag) }
+        let socket = setup.daemon.socket, flagPath = flag.path
+        async let nobodys = callAsNobodyOnOneConnection(socket: socket, [
             call(.acquire, ["email": "b@example.net"]), call(.listLeases),
-        ], pause: 1.5)
-        try await Task.sleep(for: .milliseconds(750))
+        ], waitingBetweenFor: flagPath)
+        // Both leases exist once the daemon counts two.
+        var leases: JSONValue?
+        for _ in 0..<500 {
+            leases = try setup.root.call(DiscoveryInterface.Method.stats.qualifiedName)["leases"]
+            if leases == 2 { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try #require(leases == 2, "nobody's Acquire never took effect")
         let rootsDuringNobodysLease = try setup.rootLeases()
+        _ = FileManager.default.createFile(atPath: flag.path, contents: nil)
         let replies = try await nobodys
         #expect(replies.count == 2)
         let nobodysLease = try #require(replies.first?["parameters"]?["lease"]?.stringValue)
@@ -144,13 +154,15 @@ import Varlink
         VarlinkCall(method: method.qualifiedName, parameters: parameters).serialized()
     }
 
-    /// Like `callAsNobody`, but on one connection with `pause` seconds between the messages.
-    private func callAsNobodyPausing(socket: String, _ messages: [String], pause: Double) async throws -> [JSONValue] {
+    /// Like `callAsNobody`, on one connection, sending each message after the first only
+    /// once the file `flag` exists (bounded: the connection ends after 30 s without it).
+    private func callAsNobodyOnOneConnection(socket: String, _ messages: [String], waitingBetweenFor flag: String) async throws -> [JSONValue] {
         // The messages travel as positional parameters of the shell: no quoting.
-        let script = messages.indices.map { #"printf '%s\0' "$\#($0 + 1)""# }.joined(separator: "; sleep \(pause); ")
+        let wait = #"i=0; while [ ! -e "$0" ] && [ $i -lt 3000 ]; do sleep 0.01; i=$((i + 1)); done"#
+        let script = messages.indices.map { #"printf '%s\0' "$\#($0 + 1)""# }.joined(separator: "; \(wait); ")
         let result = try await ChildProcess.run("/usr/bin/setpriv", [
             "--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sh", "-c",
-            "(\(script)) | /usr/bin/socat -t 5 - UNIX-CONNECT:\(socket)", "sh",
+            "(\(script)) | /usr/bin/socat -t 5 - UNIX-CONNECT:\(socket)", flag,
         ] + messages)
         #expect(result.status == 0, "\(result.stderr)")
         return try result.stdout.split(separator: "\0").map { try JSONValue(parsing: Array($0.utf8)) }
