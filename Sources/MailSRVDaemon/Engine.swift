@@ -73,7 +73,7 @@ public final class Engine: Sendable {
     /// Takes a reloaded configuration: upstreams (answers of servers no longer asked are
     /// forgotten as fresh), DNSSEC, trust anchor, timeout, limits,
     /// failure memory and log level change at once, without dropping clients, leases or cache.
-    /// Settings that only a restart can change are named in a warning.
+    /// Changed settings that only a restart can change are named in a warning.
     func apply(_ new: DaemonConfiguration) throws {
         let old = configuration.withLock { $0 }
         if new.resolver != old.resolver {
@@ -86,14 +86,10 @@ public final class Engine: Sendable {
             registry.maxLeasesPerUID = new.limits.leasesPerUser
         }
         SharedLogLevel.process.level = new.loggerLevel
-        var needsRestart = new
-        needsRestart.resolver = old.resolver
-        needsRestart.limits = old.limits
-        needsRestart.failureMemory = old.failureMemory
-        needsRestart.logLevel = old.logLevel
-        if needsRestart != old {
+        let needsRestart = new.restartOnlyChanges(from: old)
+        if !needsRestart.isEmpty {
             logger.warning("some changed settings take effect only after a restart",
-                           metadata: ["settings": "socket, autoconfig address, directories, cache, RetrievalOrder, PinGrace, SaveInterval, message size, idle timeout"])
+                           metadata: ["settings": "\(needsRestart.joined(separator: ", "))"])
         }
         configuration.withLock { $0 = new }
         logger.notice("configuration reloaded", metadata: ["upstreams": "\(new.resolver.upstreams)",
