@@ -36,7 +36,9 @@ import Testing
         }
         let reason = try #require(error).reason
         #expect(reason.hasPrefix("timeout"), "\(reason) after \(elapsed)")
-        #expect(elapsed < .seconds(2))
+        // It ends: the reason says it was our 50 ms timeout; the bound only says it did not
+        // hang (5.2 s were seen with ~20 compilers on the 2 cores).
+        #expect(elapsed < .seconds(15))
         // The resolver keeps working after the cancelled query: the next one is answered the
         // same way (a resolver stuck on the first would never answer).
         let (again, took) = await failure { () async throws(ResolutionFailure) in
