@@ -13,7 +13,7 @@ DESTDIR  ?=
 # test CA of Tests/MailHarness; isync, fetchmail, neomutt, offlineimap3: real clients through the tunnel.
 DEB_PACKAGES = python3 python3-pip pkg-config libunbound-dev libevent-dev libsystemd-dev libidn2-dev \
                libssl-dev knot knot-dnsutils socat openssl dovecot-imapd dovecot-pop3d \
-               isync fetchmail neomutt offlineimap3
+               isync fetchmail neomutt offlineimap3 msmtp getmail6
 
 .PHONY: all build test run deps clean
 

@@ -58,7 +58,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "mailsrvctl", dependencies: [
-            "Varlink", "MailSRVInterface", "CTLS", "Systemd",
+            "Varlink", "MailSRVInterface", "CTLS", "Systemd", "ClientConfig",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

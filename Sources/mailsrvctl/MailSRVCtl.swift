@@ -16,7 +16,7 @@ struct MailSRVCtl: ParsableCommand {
             Exit codes: 0 found, 1 error talking to the daemon, 2 bad usage, 3 no service or exhausted.
             """,
         subcommands: [Lookup.self, Acquire.self, Leases.self, Stats.self, Flush.self, Status.self, Connect.self,
-                      Trust.self, Untrust.self, Trusted.self])
+                      Trust.self, Untrust.self, Trusted.self, Config.self])
 
     /// The exit code of bad usage (DESIGN.md §7); ArgumentParser's own is 64 (EX_USAGE).
     static let usageExitCode: Int32 = 2
