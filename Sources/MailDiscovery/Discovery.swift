@@ -6,6 +6,8 @@ public enum DiscoveryError: Error, Hashable, Sendable {
     case invalidAddress(email: String, reason: AddressError)
     case noService(domain: String, want: String)
     case resolutionFailed(domain: String, reason: String)
+    /// `clientHost` is not a host name (letters, digits, hyphens and dots, at most 253 octets).
+    case invalidClientHost
 }
 
 /// Settings of discovery that are not the cache's or the resolver's.
@@ -55,7 +57,7 @@ public final class Discovery: Sendable {
     /// `Lookup` of an address already parsed.
     public func lookup(_ address: MailAddress, want: Want = .retrieval, clientHost: String? = nil,
                        resolve: Bool = true) async throws(DiscoveryError) -> LookupResult {
-        let key = lookupKey(address, want: want, clientHost: clientHost, resolve: resolve)
+        let key = try lookupKey(address, want: want, clientHost: clientHost, resolve: resolve)
         if let result = recentResult(key) { return result }
         let generation = resolver.upstreamGeneration
         var plan = LookupPlan(key: key, settings: settings)
@@ -71,7 +73,7 @@ public final class Discovery: Sendable {
     /// answer it needs is missing or expired (then `lookup` must go to DNS).
     public func cachedLookup(email: String, want: Want = .retrieval, clientHost: String? = nil,
                              resolve: Bool = true) throws(DiscoveryError) -> LookupResult? {
-        let key = lookupKey(try Self.address(email), want: want, clientHost: clientHost, resolve: resolve)
+        let key = try lookupKey(try Self.address(email), want: want, clientHost: clientHost, resolve: resolve)
         if let result = recentResult(key) { return result }
         let generation = resolver.upstreamGeneration
         var plan = LookupPlan(key: key, settings: settings)
@@ -106,8 +108,18 @@ public final class Discovery: Sendable {
         }
     }
 
-    private func lookupKey(_ address: MailAddress, want: Want, clientHost: String?, resolve: Bool) -> LookupKey {
-        LookupKey(domain: address.domain, want: want, clientHost: clientHost ?? settings.clientHost, resolve: resolve)
+    /// The key of a lookup; `invalidClientHost` for a client host that is not a host name.
+    private func lookupKey(_ address: MailAddress, want: Want, clientHost: String?,
+                           resolve: Bool) throws(DiscoveryError) -> LookupKey {
+        if let clientHost, !Self.isHostName(clientHost) { throw .invalidClientHost }
+        return LookupKey(domain: address.domain, want: want, clientHost: clientHost ?? settings.clientHost, resolve: resolve)
+    }
+
+    /// Letters, digits, hyphens and dots, 1 to 253 octets: what may be a host name.
+    static func isHostName(_ text: String) -> Bool {
+        (1...253).contains(text.utf8.count) && text.utf8.allSatisfy { byte in
+            (0x61...0x7A).contains(byte | 0x20) || (0x30...0x39).contains(byte) || byte == 0x2D || byte == 0x2E
+        }
     }
 
     /// A fresh prepared lookup's result, counted as cache hits; nil if there is none.

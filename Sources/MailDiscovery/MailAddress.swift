@@ -3,6 +3,8 @@ import CIDN2
 /// Why a string is not an email address or mail domain (DESIGN.md §1.1).
 public enum AddressError: Error, Hashable, Sendable, CustomStringConvertible {
     case empty
+    /// An address longer than 254 octets (RFC 5321's limit on a path, less its brackets).
+    case addressTooLong(Int)
     case emptyLocalPart
     case whitespace
     case controlCharacter
@@ -19,6 +21,7 @@ public enum AddressError: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .empty: "empty mail domain"
+        case .addressTooLong(let length): "address is \(length) octets, more than 254"
         case .emptyLocalPart: "empty local part before '@'"
         case .whitespace: "contains whitespace"
         case .controlCharacter: "contains a control character"
@@ -39,10 +42,11 @@ public struct MailAddress: Hashable, Sendable {
     /// Lower-case A-label form, no trailing dot: `example.net`, `xn--bcher-kva.example`.
     public let domain: String
 
-    /// Parses `user@example.net` or `example.net`: the part after the last `@`, one trailing
+    /// Parses `user@example.net` or `example.net` (at most 254 octets): the part after the last `@`, one trailing
     /// dot trimmed, lower-cased, converted with IDNA2008 / UTS 46 (non-transitional), then
     /// checked to be a valid host name.
     public init(parsing text: String) throws(AddressError) {
+        guard text.utf8.count <= 254 else { throw .addressTooLong(text.utf8.count) }
         var domainPart = Substring(text)
         if let at = text.utf8.lastIndex(of: UInt8(ascii: "@")) {
             let local = text[..<at]

@@ -30,14 +30,14 @@ public struct AutoconfigReply: Equatable, Sendable {
         switch retrieval {
         case .success(let result): incoming = result.candidates
         case .failure(.noService): return .notFound
-        case .failure(.invalidAddress): return .invalidDomain
+        case .failure(.invalidAddress), .failure(.invalidClientHost): return .invalidDomain
         case .failure(.resolutionFailed): return .unavailable
         }
         let outgoing: [Endpoint]
         switch submission {
         case .success(let result): outgoing = result.candidates
         case .failure(.noService): outgoing = []
-        case .failure(.invalidAddress): return .invalidDomain
+        case .failure(.invalidAddress), .failure(.invalidClientHost): return .invalidDomain
         case .failure(.resolutionFailed): return .unavailable
         }
         let account = AccountServers(domain: domain, incoming: incoming.compactMap(\.mailServer),

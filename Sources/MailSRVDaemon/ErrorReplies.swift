@@ -12,6 +12,8 @@ extension VarlinkError {
             self = DiscoveryInterface.NoService(domain: domain, want: want).varlinkError
         case .resolutionFailed(let domain, let reason):
             self = DiscoveryInterface.ResolutionFailed(domain: domain, reason: reason).varlinkError
+        case .invalidClientHost:
+            self = .invalidParameter("clientHost")
         }
     }
 

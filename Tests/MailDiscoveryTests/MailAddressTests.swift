@@ -53,9 +53,9 @@ import Testing
 
     @Test func aNameOver253OctetsIsRefused() throws {
         let label = String(repeating: "a", count: 63)
-        let long = [label, label, label, String(repeating: "b", count: 59), "net"].joined(separator: ".")
-        #expect(long.utf8.count == 255)
-        #expect(throws: AddressError.nameTooLong(255)) { try MailAddress(parsing: long) }
+        let long = [label, label, label, String(repeating: "b", count: 58), "net"].joined(separator: ".")
+        #expect(long.utf8.count == 254)
+        #expect(throws: AddressError.nameTooLong(254)) { try MailAddress(parsing: long) }
         let fits = [label, label, label, String(repeating: "b", count: 58), "ne"].joined(separator: ".")
         #expect(fits.utf8.count == 253)
         #expect(try MailAddress(parsing: fits).domain == fits)
@@ -68,6 +68,26 @@ import Testing
         } throws: { error in
             guard case .idna = error as? AddressError else { return false }
             return true
+        }
+    }
+}
+
+@Suite struct FieldLengthTests {
+    @Test func anAddressOver254OctetsIsInvalid() throws {
+        let local = String(repeating: "a", count: 254 - "@example.net".utf8.count)
+        #expect(try MailAddress(parsing: local + "@example.net").domain == "example.net")
+        #expect(throws: AddressError.addressTooLong(255)) { try MailAddress(parsing: "a" + local + "@example.net") }
+        #expect(throws: AddressError.addressTooLong(60_012)) {
+            try MailAddress(parsing: String(repeating: "x", count: 60_000) + "@example.net")
+        }
+    }
+
+    @Test func aClientHostIsAHostNameOfAtMost253Octets() {
+        #expect(Discovery.isHostName("ws1.Eng.example-1.net"))
+        #expect(Discovery.isHostName(String(repeating: "a.", count: 126) + "a"))
+        #expect(!Discovery.isHostName(String(repeating: "a.", count: 127)))
+        for bad in ["", "ws1\u{1}.example.net", "ws 1.example.net", "ws1.example.net\n", "wß.example.net", "a_b.example"] {
+            #expect(!Discovery.isHostName(bad), "\(bad.debugDescription)")
         }
     }
 }
