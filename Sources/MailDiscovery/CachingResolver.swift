@@ -144,8 +144,9 @@ public final class CachingResolver: Sendable {
         if let running = state.inFlight[key] { return running }
         state.counters.dnsQueries += 1
         let generation = state.upstreamGeneration
+        let settings = state.cache.settings
         let task = Task<Result<DNSAnswer, ResolutionFailure>, Never> { [upstream, time] in
-            let outcome = await upstream.answer(name: key.name, type: key.type)
+            let outcome = await upstream.answer(name: key.name, type: key.type).map { $0.bounded(by: settings) }
             self.state.withLock { state in
                 // After a change of upstreams, the entry is a newer query's to write.
                 guard state.upstreamGeneration == generation else { return }
@@ -199,13 +200,21 @@ public final class CachingResolver: Sendable {
         state.withLock { $0.cache.prune(now: time.now()) }
     }
 
-    /// A copy of every entry, for `CacheFile.save`.
+    /// A copy of every entry, for `CacheFile.save`: expiries in wall-clock time.
     public func snapshot() -> [(key: CacheKey, entry: CacheEntry)] {
-        state.withLock { $0.cache.entries }
+        state.withLock { $0.cache.entries }.map { key, entry in
+            (key, CacheEntry(answer: entry.answer, expiry: time.wallClock(entry.expiry)))
+        }
     }
 
-    /// Loads saved entries (from `CacheFile.load`), keeping their absolute expiry.
-    public func restore(_ saved: [(key: CacheKey, entry: CacheEntry)]) {
-        state.withLock { $0.cache.restore(saved, now: time.now()) }
+    /// Loads saved entries (from `CacheFile.load`, expiries in wall-clock time), keeping
+    /// their absolute expiry; returns how many were dropped as impossible (see
+    /// `DNSCache.restore`).
+    @discardableResult
+    public func restore(_ saved: [(key: CacheKey, entry: CacheEntry)]) -> Int {
+        let entries = saved.map { key, entry in
+            (key: key, entry: CacheEntry(answer: entry.answer, expiry: time.fromWallClock(entry.expiry)))
+        }
+        return state.withLock { $0.cache.restore(entries, now: time.now()) }
     }
 }

@@ -68,4 +68,21 @@ public struct DNSAnswer: Hashable, Codable, Sendable {
 
     /// NXDOMAIN or NODATA.
     public var isNegative: Bool { outcome != .records }
+
+    /// This answer cut to what `settings` let one answer hold: the first
+    /// `maxAddressesPerAnswer` addresses, the best `maxRecordsPerAnswer` SRV records
+    /// (lowest priority, then highest weight), a TTL of at most `CacheSettings.maxTTL`.
+    public func bounded(by settings: CacheSettings) -> DNSAnswer {
+        var answer = self
+        answer.ttl = min(ttl, CacheSettings.maxTTL)
+        if addresses.count > settings.maxAddressesPerAnswer {
+            answer.addresses = Array(addresses.prefix(settings.maxAddressesPerAnswer))
+        }
+        if services.count > settings.maxRecordsPerAnswer {
+            answer.services = Array(services.sorted {
+                ($0.priority, UInt16.max - $0.weight) < ($1.priority, UInt16.max - $1.weight)
+            }.prefix(settings.maxRecordsPerAnswer))
+        }
+        return answer
+    }
 }

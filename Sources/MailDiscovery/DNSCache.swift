@@ -22,18 +22,26 @@ public struct CacheEntry: Hashable, Codable, Sendable {
 
     /// Whole seconds left before `expiry`, never negative.
     public func secondsLeft(at now: Date) -> Int {
-        max(0, Int(expiry.timeIntervalSince(now)))
+        let left = expiry.timeIntervalSince(now)
+        return left > 0 ? Int(min(left, Double(CacheSettings.maxTTL))) : 0
     }
 }
 
 /// Limits of the DNS cache (DESIGN.md §2).
 public struct CacheSettings: Hashable, Sendable {
+    /// A TTL over this counts as this (unbound's `cache-max-ttl`).
+    public static let maxTTL: UInt32 = 86_400
     /// `CacheMaxNames`: most (name, type) entries kept; least recently used go first.
     public var maxEntries: Int = 10_000
     /// Negative answers (NXDOMAIN, NODATA) are kept at most this long (RFC 2308 cap).
     public var negativeTTLCap: UInt32 = 300
     /// `StaleMaxAge`: how long after expiry an entry may still be served as stale (RFC 8767).
     public var staleMaxAge: TimeInterval = 86_400
+    /// Most addresses one A or AAAA answer keeps (the first ones), so that what one name
+    /// may hold is bounded: `CacheMaxNames` bounds entries, this their size.
+    public var maxAddressesPerAnswer = 16
+    /// Most records one SRV answer keeps (the best: lowest priority, then highest weight).
+    public var maxRecordsPerAnswer = 32
 
     public init() {}
 }
@@ -74,7 +82,7 @@ public struct DNSCache: Sendable {
     /// `negativeTTLCap`). An answer with TTL 0 is not cached. Returns the stored entry.
     @discardableResult
     public mutating func put(_ key: CacheKey, _ answer: DNSAnswer, now: Date) -> CacheEntry? {
-        let ttl = answer.isNegative ? min(answer.ttl, settings.negativeTTLCap) : answer.ttl
+        let ttl = min(answer.isNegative ? min(answer.ttl, settings.negativeTTLCap) : answer.ttl, CacheSettings.maxTTL)
         guard ttl > 0 else { return nil }
         let entry = CacheEntry(answer: answer, expiry: now.addingTimeInterval(TimeInterval(ttl)))
         store.set(key, entry)
@@ -114,10 +122,20 @@ public struct DNSCache: Sendable {
     }
 
     /// Re-inserts saved entries (in the order `entries` gave them), skipping those that
-    /// can no longer be served at `now`.
-    public mutating func restore(_ saved: [(key: CacheKey, entry: CacheEntry)], now: Date) {
-        for (key, entry) in saved where now.timeIntervalSince(entry.expiry) <= settings.staleMaxAge {
+    /// can no longer be served at `now`, and cutting answers to the settings' bounds.
+    /// An entry that expires later than `maxTTL` from `now` (a damaged or forged file:
+    /// the cache never makes one) is dropped; returns how many were.
+    @discardableResult
+    public mutating func restore(_ saved: [(key: CacheKey, entry: CacheEntry)], now: Date) -> Int {
+        var dropped = 0
+        for (key, var entry) in saved where now.timeIntervalSince(entry.expiry) <= settings.staleMaxAge {
+            guard entry.expiry.timeIntervalSince(now) <= TimeInterval(CacheSettings.maxTTL) else {
+                dropped += 1
+                continue
+            }
+            entry.answer = entry.answer.bounded(by: settings)
             store.set(key, entry)
         }
+        return dropped
     }
 }

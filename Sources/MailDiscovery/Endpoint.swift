@@ -1,3 +1,5 @@
+import FoundationEssentials
+
 /// One way to reach a mail service: PROTOCOL.md's `Endpoint`.
 public struct Endpoint: Hashable, Codable, Sendable {
     public var service: MailService
@@ -27,5 +29,14 @@ public struct Endpoint: Hashable, Codable, Sendable {
         self.addresses = addresses
         self.ttl = ttl
         self.srvDNSSEC = srvDNSSEC
+    }
+
+    /// This endpoint as seen at `now`, when its `ttl` was the seconds left at `learnedAt`:
+    /// the time passed is rounded up, so a TTL is never overstated; 0 once expired.
+    public func countedDown(from learnedAt: Date, to now: Date) -> Endpoint {
+        var endpoint = self
+        let elapsed = max(0, now.timeIntervalSince(learnedAt).rounded(.up))
+        endpoint.ttl = elapsed < Double(ttl) ? ttl - Int(elapsed) : 0
+        return endpoint
     }
 }

@@ -43,14 +43,67 @@ public enum JSONFile {
     }
 
     /// The contents of a file written by `save` with the same `version`. Throws on a
-    /// corrupt, truncated or foreign file.
+    /// corrupt, truncated or foreign file, and on anything but a regular file of at most
+    /// `maxBytes` (`StateFileRefused`).
     public static func load<Contents: Codable>(_: Contents.Type, version: Int, from url: URL) throws -> Contents {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .secondsSince1970
-        let envelope = try decoder.decode(Envelope<Contents>.self, from: Data(contentsOf: url))
+        let envelope = try decoder.decode(Envelope<Contents>.self, from: readRegularFile(url))
         guard envelope.version == version else { throw UnsupportedVersion(version: envelope.version) }
         return envelope.contents
     }
+
+    /// Most bytes a state file may have: far above what the bounded cache and pins write,
+    /// so that only a foreign file is refused, before it is read.
+    public static let maxBytes = 256 << 20
+
+    /// The bytes of `url`, checked to be a regular file before reading. Opened without
+    /// blocking, so a FIFO (which would wait for a writer) is refused like a device.
+    private static func readRegularFile(_ url: URL) throws -> Data {
+        let descriptor = open(url.path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw StateFileRefused(path: url.path, reason: String(cString: strerror(errno))) }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else {
+            throw StateFileRefused(path: url.path, reason: String(cString: strerror(errno)))
+        }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            throw StateFileRefused(path: url.path, reason: "not a regular file but \(fileKind(info.st_mode))")
+        }
+        guard info.st_size <= maxBytes else {
+            throw StateFileRefused(path: url.path, reason: "\(info.st_size) bytes, more than \(maxBytes)")
+        }
+        var data = Data(count: Int(info.st_size))
+        let count = data.withUnsafeMutableBytes { buffer -> Int in
+            var offset = 0
+            while offset < buffer.count {
+                let n = read(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { break }
+                offset += n
+            }
+            return offset
+        }
+        return data.prefix(count)
+    }
+
+    private static func fileKind(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFIFO: "a FIFO"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFDIR: "a directory"
+        case S_IFSOCK: "a socket"
+        default: "of file type \(String(mode & S_IFMT, radix: 8))"
+        }
+    }
+}
+
+/// A state file that is not read: not a regular file, too large, or not openable.
+public struct StateFileRefused: Error, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+    public var description: String { "\(path): \(reason)" }
 }
 
 /// Why `JSONFile.save` could not write its file.

@@ -36,13 +36,11 @@ struct PreparedLookup: Sendable {
     /// counted down (rounding the time passed up, so a TTL is never overstated).
     func draw(at now: Date, source: AnswerSource, hostFamilies: AddressFamilies,
               using random: inout some RandomNumberGenerator) -> LookupResult {
-        let elapsed = Int(now.timeIntervalSince(preparedAt).rounded(.up))
         let candidates = WeightedShuffle.shuffled(tiers: tiers, using: &random) { UInt16($0.endpoint.weight) }
         let endpoints = candidates.map { candidate in
-            var endpoint = candidate.endpoint
+            var endpoint = candidate.endpoint.countedDown(from: preparedAt, to: now)
             endpoint.addresses = AddressOrdering.arrange(ipv6: candidate.ipv6, ipv4: candidate.ipv4,
                                                          hostFamilies: hostFamilies, using: &random)
-            endpoint.ttl = max(0, endpoint.ttl - max(0, elapsed))
             return endpoint
         }
         return LookupResult(domain: domain, candidates: endpoints, dnssec: dnssec, source: source,

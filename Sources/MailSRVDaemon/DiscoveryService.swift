@@ -191,7 +191,7 @@ public final class DiscoveryService: VarlinkService {
         do {
             (lease, names) = try registry.withLock { registry throws(LeaseError) in
                 let lease = outcome == "connected"
-                    ? try registry.reportConnected(id, uid: uid, at: destination)
+                    ? try registry.reportConnected(id, uid: uid, at: destination, now: now)
                     : try registry.reportFailed(id, uid: uid, at: destination, now: now)
                 return (lease, registry.verifyNames(for: lease))
             }
@@ -210,7 +210,8 @@ public final class DiscoveryService: VarlinkService {
     }
 
     private func listLeases(uid: UInt32) -> VarlinkReply {
-        let leases = registry.withLock { $0.leases(of: uid) }
+        let now = time.now()
+        let leases = registry.withLock { $0.leases(of: uid, now: now) }
         return VarlinkReply(encoding: DiscoveryInterface.ListLeasesReply(leases: leases.map(DiscoveryInterface.Lease.init)))
     }
 

@@ -7,6 +7,7 @@ import MailDiscovery
 /// never stops the daemon; a failed write is logged and retried at the next save.
 struct StateFiles {
     let paths: DaemonPaths
+    /// The clock of the cache and the pins (the files hold wall-clock times).
     let time: any TimeSource
     let logger: Logger
 
@@ -19,7 +20,11 @@ struct StateFiles {
 
     func loadCache(into resolver: CachingResolver) {
         guard let entries = read(paths.cacheFile, with: CacheFile.load) else { return }
-        resolver.restore(entries)
+        let dropped = resolver.restore(entries)
+        if dropped > 0 {
+            logger.warning("cache entries expiring impossibly late dropped",
+                           metadata: ["file": "\(paths.cacheFile.path)", "dropped": "\(dropped)"])
+        }
         logger.info("cache loaded", metadata: ["entries": "\(resolver.cachedEntries)"])
     }
 
@@ -31,15 +36,18 @@ struct StateFiles {
     func loadPins(into service: DiscoveryService, grace: TimeInterval) {
         guard let snapshot = read(paths.pinFile, with: PinFile.load) else { return }
         let now = time.now()
-        let restored = service.withRegistry { registry in
-            registry.restore(snapshot, now: now, grace: grace)
-            return registry.activePins(now: now)
+        let (restored, dropped) = service.withRegistry { registry in
+            let dropped = registry.restore(snapshot.converted(time.fromWallClock), now: now, grace: grace)
+            return (registry.activePins(now: now), dropped)
+        }
+        if dropped > 0 {
+            logger.warning("pins or failure marks over the limits dropped", metadata: ["file": "\(paths.pinFile.path)", "dropped": "\(dropped)"])
         }
         logger.info("pins restored", metadata: ["pins": "\(restored)", "grace": "\(grace)s"])
     }
 
     func savePins(of service: DiscoveryService) {
-        let snapshot = service.withRegistry { $0.snapshot(now: time.now()) }
+        let snapshot = service.withRegistry { $0.snapshot(now: time.now()) }.converted(time.wallClock)
         write(paths.pinFile) { try PinFile.save(snapshot, to: $0) }
     }
 

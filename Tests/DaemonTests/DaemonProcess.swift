@@ -139,6 +139,9 @@ extension VarlinkReply {
     var errorName: String? { error.map { String($0.split(separator: ".").last ?? "") } }
 
     subscript(_ name: String) -> JSONValue? { parameters[name] }
+
+    /// The reply's `endpoint` without its `ttl`, which counts down between two replies.
+    var endpointWithoutTTL: JSONObject? { self["endpoint"]?.objectValue?.filter { $0.key != "ttl" } }
 }
 
 /// A new blocking stream socket connected to the Unix socket at `path`; the caller closes it.

@@ -162,6 +162,43 @@ import Testing
         try Data("{\"version\":99,\"contents\":[]}".utf8).write(to: file)
         #expect(throws: JSONFile.UnsupportedVersion.self) { try CacheFile.load(from: file) }
     }
+
+    @Test func restoredEntriesExpiringImpossiblyLateAreDroppedAndNoExpiryTraps() {
+        let now = start
+        let late = [1e19, 32_503_680_000 /* year 3000 */, now.timeIntervalSince1970 + 86_401]
+        var saved = late.enumerated().map { index, expiry in
+            (key: CacheKey(name: "late\(index).example.net", type: .srv),
+             entry: CacheEntry(answer: answer, expiry: Date(timeIntervalSince1970: expiry)))
+        }
+        saved.append((key: key, entry: CacheEntry(answer: answer, expiry: now.addingTimeInterval(86_400))))
+        var cache = DNSCache(settings: settings())
+        #expect(cache.restore(saved, now: now) == 3)
+        #expect(cache.count == 1)
+        guard case .fresh(let kept) = cache.lookup(key, now: now) else { Issue.record("lost the good entry"); return }
+        #expect(kept.secondsLeft(at: now) == 86_400)
+        // Whatever a file said, counting the seconds left does not trap.
+        #expect(CacheEntry(answer: answer, expiry: Date(timeIntervalSince1970: 1e19)).secondsLeft(at: now) == 86_400)
+        #expect(CacheEntry(answer: answer, expiry: Date(timeIntervalSince1970: -1e19)).secondsLeft(at: now) == 0)
+    }
+
+    @Test func oneAnswerHoldsAtMostTheBoundedAddressesAndRecords() {
+        let limits = CacheSettings()
+        let addresses = DNSAnswer(outcome: .records, addresses: (0..<2000).map { "192.0.2.\($0 % 256)-\($0)" },
+                                  ttl: 1_000_000, dnssec: .insecure).bounded(by: limits)
+        #expect(addresses.addresses.count == limits.maxAddressesPerAnswer)
+        #expect(addresses.addresses.first == "192.0.2.0-0")
+        #expect(addresses.ttl == CacheSettings.maxTTL)
+        let records = (0..<100).map { SRVRecord(priority: UInt16(100 - $0), weight: UInt16($0 % 3), port: 993, target: "t\($0)") }
+        let services = DNSAnswer(outcome: .records, services: records, ttl: 60, dnssec: .insecure).bounded(by: limits)
+        #expect(services.services.count == limits.maxRecordsPerAnswer)
+        // The best records stay: the lowest priorities.
+        #expect(Set(services.services.map(\.priority)) == Set(1...UInt16(limits.maxRecordsPerAnswer)))
+        // Restored entries are cut the same way.
+        var cache = DNSCache(settings: settings())
+        cache.restore([(key: key, entry: CacheEntry(answer: DNSAnswer(outcome: .records, services: records, ttl: 60,
+                                                                      dnssec: .insecure), expiry: start + 60))], now: start)
+        #expect(cache.peekForTest(key)?.answer.services.count == limits.maxRecordsPerAnswer)
+    }
 }
 
 extension DNSCache {

@@ -77,13 +77,13 @@ import Testing
     @Test func anotherUIDCanNeitherSeeNorReportNorReleaseALease() throws {
         var registry = LeaseRegistry()
         let lease = try registry.acquire(key, email: "a@example.net", owner: alice, lookup: lookup, now: now).lease
-        #expect(registry.leases(of: 1001).isEmpty)
+        #expect(registry.leases(of: 1001, now: now).isEmpty)
         #expect(registry.lease(lease.id, uid: 1001) == nil)
         #expect(throws: LeaseError.noSuchLease(lease.id)) { try registry.reportFailed(lease.id, uid: 1001, now: now) }
-        #expect(throws: LeaseError.noSuchLease(lease.id)) { try registry.reportConnected(lease.id, uid: 1001) }
+        #expect(throws: LeaseError.noSuchLease(lease.id)) { try registry.reportConnected(lease.id, uid: 1001, now: now) }
         let releasedByBob = registry.release(lease.id, uid: 1001)
         #expect(releasedByBob == false)
-        #expect(registry.leases(of: 1000).map(\.id) == [lease.id])
+        #expect(registry.leases(of: 1000, now: now).map(\.id) == [lease.id])
         // Bob's failure marks do not move Alice's choices, and Bob gets his own pin.
         let bobKey = PinKey(uid: 1001, domain: "example.net", want: "retrieval")
         let bobs = try registry.acquire(bobKey, email: "b@example.net", owner: bob, lookup: lookup, now: now)
@@ -135,7 +135,7 @@ import Testing
         var registry = LeaseRegistry()
         let lease = try registry.acquire(key, email: "a@example.net", owner: alice, lookup: lookup, now: now).lease
         #expect(lease.state == .pending)
-        #expect(try registry.reportConnected(lease.id, uid: 1000).state == .connected)
-        #expect(registry.leases(of: 1000).first?.state == .connected)
+        #expect(try registry.reportConnected(lease.id, uid: 1000, now: now).state == .connected)
+        #expect(registry.leases(of: 1000, now: now).first?.state == .connected)
     }
 }

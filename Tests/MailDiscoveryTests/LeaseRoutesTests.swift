@@ -50,7 +50,7 @@ import Testing
         let reported = try registry.reportFailed(
             lease.id, uid: 1000, at: Destination(host: "m1.example.org", port: 993, address: "192.0.2.1"), now: now)
         #expect(reported.tuple == lease.tuple)
-        #expect(registry.activePin(key, now: now)?.current == lease.tuple)
+        #expect(registry.activePin(key, now: now)?.currentTuple == lease.tuple)
         // The mark counts: the lease's own failure now skips that address.
         let moved = try registry.reportFailed(lease.id, uid: 1000, now: now)
         #expect(place(moved) == "m1.example.org:993 2001:db8::2")
@@ -62,7 +62,7 @@ import Testing
         let moved = try registry.reportFailed(lease.id, uid: 1000, at: lease.tuple.destination, now: now)
         #expect(place(moved) == "m1.example.org:993 192.0.2.1")
         #expect(moved.state == .pending)
-        #expect(registry.activePin(key, now: now)?.current == moved.tuple)
+        #expect(registry.activePin(key, now: now)?.currentTuple == moved.tuple)
     }
 
     @Test func aTupleOutsideThePinOrderIsRefusedAndMarksNothing() throws {
@@ -75,7 +75,7 @@ import Testing
                 try registry.reportFailed(lease.id, uid: 1000, at: outside, now: now)
             }
             #expect(throws: LeaseError.notInPinOrder(outside)) {
-                try registry.reportConnected(lease.id, uid: 1000, at: outside)
+                try registry.reportConnected(lease.id, uid: 1000, at: outside, now: now)
             }
         }
         #expect(registry.alternatives(for: lease, now: now).count == 4)
@@ -87,7 +87,7 @@ import Testing
         let lease = try registry.acquire(key, email: "a@example.org", owner: alice, lookup: lookup, now: now).lease
         let m2 = Destination(host: "m2.example.org", port: 993, address: "192.0.2.2")
         _ = try registry.reportFailed(lease.id, uid: 1000, at: m2, now: now)
-        let connected = try registry.reportConnected(lease.id, uid: 1000, at: m2)
+        let connected = try registry.reportConnected(lease.id, uid: 1000, at: m2, now: now)
         #expect(place(connected) == "m2.example.org:993 192.0.2.2")
         #expect(connected.state == .connected)
         let next = try registry.acquire(key, email: "a@example.org", owner: aliceAgain, lookup: nil, now: now)
@@ -100,14 +100,14 @@ import Testing
         var registry = LeaseRegistry()
         let first = try registry.acquire(key, email: "a@example.org", owner: alice, lookup: lookup, now: now).lease
         let m2 = Destination(host: "m2.example.org", port: 993, address: "192.0.2.2")
-        _ = try registry.reportConnected(first.id, uid: 1000, at: m2)
+        _ = try registry.reportConnected(first.id, uid: 1000, at: m2, now: now)
         // The first lease is at m2 (so is the pin); a second lease reports m2 failed by name.
         let second = try registry.acquire(key, email: "a@example.org", owner: aliceAgain, lookup: nil, now: now).lease
-        _ = try registry.reportConnected(second.id, uid: 1000, at: Destination(host: "m1.example.org", port: 993, address: "192.0.2.1"))
+        _ = try registry.reportConnected(second.id, uid: 1000, at: Destination(host: "m1.example.org", port: 993, address: "192.0.2.1"), now: now)
         let reported = try registry.reportFailed(first.id, uid: 1000, at: Destination(host: "m1.example.org", port: 993, address: "192.0.2.1"), now: now)
         #expect(place(reported) == "m2.example.org:993 192.0.2.2", "the reporting lease stays")
         #expect(reported.state == .connected)
-        #expect(places([try #require(registry.activePin(key, now: now)).current]) == ["m1.example.org:993 2001:db8::2"],
+        #expect(places([try #require(registry.activePin(key, now: now)).currentTuple]) == ["m1.example.org:993 2001:db8::2"],
                 "the pin leaves the marked tuple for the next in order")
         #expect(place(try #require(registry.lease(second.id, uid: 1000))) == "m1.example.org:993 192.0.2.1",
                 "another lease is not moved by a report that is not its own")
@@ -117,7 +117,7 @@ import Testing
         var registry = LeaseRegistry()
         let lease = try registry.acquire(key, email: "a@example.org", owner: alice, lookup: lookup, now: now).lease
         let last = Destination(host: "m1.example.org", port: 143, address: "192.0.2.9")
-        _ = try registry.reportConnected(lease.id, uid: 1000, at: last)
+        _ = try registry.reportConnected(lease.id, uid: 1000, at: last, now: now)
         #expect(registry.alternatives(for: try #require(registry.lease(lease.id, uid: 1000)), now: now).isEmpty)
         #expect(throws: LeaseError.exhausted(domain: "example.org")) {
             try registry.reportFailed(lease.id, uid: 1000, at: last, now: now)
@@ -129,7 +129,7 @@ import Testing
         var registry = LeaseRegistry()
         let lease = try registry.acquire(key, email: "a@example.org", owner: alice, lookup: lookup, now: now).lease
         #expect(throws: LeaseError.noSuchLease(lease.id)) {
-            try registry.reportConnected(lease.id, uid: 1001, at: lease.tuple.destination)
+            try registry.reportConnected(lease.id, uid: 1001, at: lease.tuple.destination, now: now)
         }
         #expect(throws: LeaseError.noSuchLease(lease.id)) {
             try registry.reportFailed(lease.id, uid: 1001, at: lease.tuple.destination, now: now)
