@@ -68,8 +68,13 @@ clean:
 #                   place the optimised binary runs); prints the tables only, fails on any
 #                   error reply to a cached Lookup.
 BENCH_PACKAGES = unbound dnsperf iproute2 knot knot-dnsutils python3
-# The release build of `make bench` and `make install` (Swift runtime linked statically).
-RELEASE_BUILD  = $(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release
+# The release build of `make bench`, `make install` and `make deb` (Swift runtime linked
+# statically; source paths recorded relative to the checkout, so that no build directory
+# leaks into the installed binaries; symbols bound at load time, so that the GOT is
+# read-only: Debian's hardening, which lintian checks).
+RELEASE_BUILD  = $(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release \
+                 -Xswiftc -file-prefix-map -Xswiftc $(CURDIR)=. -Xcc -ffile-prefix-map=$(CURDIR)=. \
+                 -Xlinker -z -Xlinker now
 SMOKE_BUILD   ?= $(RELEASE_BUILD)
 
 .PHONY: bench bench-smoke bench-deps
@@ -88,91 +93,122 @@ bench-smoke: bench-deps
 	bench/run.sh --smoke "$$($(SMOKE_BUILD) --show-bin-path)" "$${TMPDIR:-/tmp}/mailsrvd-bench-smoke.md"
 
 # ---------------------------------------------------------------------------------------
-# make install / make uninstall (PREFIX, DESTDIR honoured)
+# make install / make uninstall (DESTDIR, PREFIX and the directories below honoured), and
+# make deb: the Debian package, whose debian/rules is `make install` with Debian's paths.
 #
-#   $(PREFIX)/bin/mailsrvd, mailsrvctl    release build, Swift runtime linked statically
-#                                          (the unit's DynamicUser cannot rely on /opt/swift)
-#   $(UNITDIR)/mailsrvd.{service,socket}   ExecStart= and Documentation= follow PREFIX
-#   $(UNITDIR)/mailsrvd-autoconfig.socket  Thunderbird autoconfig on 127.0.0.1:8186 (not enabled)
-#   $(SYSCONFDIR)/mailsrvd/mailsrvd.conf   only when there is none yet (never overwritten)
-#   $(PREFIX)/share/varlink/io.mailsrvd.Discovery.varlink
-#   $(PREFIX)/share/mailsrvd/thunderbird-mailsrvd.js   Thunderbird preference, for an admin
-#                                          to copy into /etc/thunderbird/pref/ (README)
-#   $(PREFIX)/share/doc/mailsrvd/          mailsrvd.txt, mailsrvctl.txt (--help as a page),
-#                                          mailsrvd.conf (the shipped config, for reference)
-#
-# `make uninstall` removes all of it except a config file that was changed after install
-# (it is kept, and said so); the shipped one is removed. With no DESTDIR and systemd
-# running, install reloads systemd and uninstall first disables and stops the units.
-UNITDIR    ?= /etc/systemd/system
-SYSCONFDIR ?= /etc
-DOCDIR     = $(PREFIX)/share/doc/mailsrvd
-DATADIR    = $(PREFIX)/share/mailsrvd
-UNITS      = mailsrvd.service mailsrvd.socket mailsrvd-autoconfig.socket
+# INSTALL_FILES is the one list of what is installed where, SOURCE:DESTINATION:MODE. The
+# sources are made by `make dist` in $(DIST): the release binaries (Swift runtime linked
+# statically: the unit's DynamicUser cannot rely on /opt/swift), man pages (man/*.in filled
+# in from each command's --experimental-dump-help, so that every flag and verb is in them),
+# shell completions (--generate-completion-script), the units (ExecStart= follows PREFIX;
+# mailsrvd-autoconfig.socket is installed, not enabled) and the Thunderbird preference file
+# (for an administrator to copy into /etc/thunderbird/pref/, README).
+# A file under $(SYSCONFDIR) is configuration: install never overwrites one, uninstall
+# removes it only when unchanged (and says so).
+UNITDIR     ?= /etc/systemd/system
+SYSCONFDIR  ?= /etc
+MANDIR      ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+DOCDIR      ?= $(PREFIX)/share/doc/mailsrvd
+DATADIR      = $(PREFIX)/share/mailsrvd
+VARLINKDIR   = $(PREFIX)/share/varlink
+DIST         = .build-release/dist
+COMMANDS     = mailsrvd mailsrvctl
+UNITS        = $(notdir $(wildcard systemd/*.service systemd/*.socket))
 
-.PHONY: install uninstall install-check
+INSTALL_FILES = \
+    $(foreach c,$(COMMANDS),$(DIST)/$(c):$(PREFIX)/bin/$(c):755) \
+    $(DIST)/mailsrvd.8:$(MANDIR)/man8/mailsrvd.8:644 \
+    $(DIST)/mailsrvctl.1:$(MANDIR)/man1/mailsrvctl.1:644 \
+    man/mailsrvd.conf.5:$(MANDIR)/man5/mailsrvd.conf.5:644 \
+    $(foreach c,$(COMMANDS),$(DIST)/$(c).bash:$(BASHCOMPDIR)/$(c):644 \
+        $(DIST)/$(c).zsh:$(ZSHCOMPDIR)/_$(c):644 $(DIST)/$(c).fish:$(FISHCOMPDIR)/$(c).fish:644) \
+    $(foreach u,$(UNITS),$(DIST)/$(u):$(UNITDIR)/$(u):644) \
+    config/mailsrvd.conf:$(SYSCONFDIR)/mailsrvd/mailsrvd.conf:644 \
+    config/mailsrvd.conf:$(DOCDIR)/mailsrvd.conf:644 \
+    Sources/MailSRVInterface/io.mailsrvd.Discovery.varlink:$(VARLINKDIR)/io.mailsrvd.Discovery.varlink:644 \
+    $(DIST)/thunderbird-mailsrvd.js:$(DATADIR)/thunderbird-mailsrvd.js:644
 
-## install-check: install and uninstall into temporary DESTDIRs and check every file (CI).
-install-check: deps
-	.ci/install-check
+# Splits one entry of INSTALL_FILES into $src, $dest (under DESTDIR) and $mode (shell).
+SPLIT_ENTRY = src=$${entry%%:*}; rest=$${entry\#*:}; dest="$(DESTDIR)$${rest%:*}"; mode=$${rest\#\#*:}
 
-install:
+.PHONY: dist install uninstall install-check deb deb-deps deb-check
+
+## dist: the release build and what is made from it, in $(DIST).
+dist:
 	$(RELEASE_BUILD) --product mailsrvd
 	$(RELEASE_BUILD) --product mailsrvctl
 	@set -e; bin="$$($(RELEASE_BUILD) --show-bin-path)"; \
-	install -d "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)$(UNITDIR)" "$(DESTDIR)$(SYSCONFDIR)/mailsrvd" \
-	    "$(DESTDIR)$(PREFIX)/share/varlink" "$(DESTDIR)$(DOCDIR)" "$(DESTDIR)$(DATADIR)"; \
-	install -m 0755 "$$bin/mailsrvd" "$$bin/mailsrvctl" "$(DESTDIR)$(PREFIX)/bin/"; \
-	for unit in $(UNITS); do \
-	    sed 's|/usr/local/|$(PREFIX)/|g' "systemd/$$unit" > "$(DESTDIR)$(UNITDIR)/$$unit.tmp"; \
-	    chmod 0644 "$(DESTDIR)$(UNITDIR)/$$unit.tmp"; \
-	    mv "$(DESTDIR)$(UNITDIR)/$$unit.tmp" "$(DESTDIR)$(UNITDIR)/$$unit"; \
+	rm -rf $(DIST); mkdir -p $(DIST); \
+	for command in $(COMMANDS); do \
+	    cp "$$bin/$$command" $(DIST)/; \
+	    "$$bin/$$command" --experimental-dump-help > $(DIST)/$$command.json; \
+	    for shell in bash zsh fish; do \
+	        "$$bin/$$command" --generate-completion-script $$shell | sed '1{/^#!/d}' > $(DIST)/$$command.$$shell; \
+	    done; \
 	done; \
-	if [ -e "$(DESTDIR)$(SYSCONFDIR)/mailsrvd/mailsrvd.conf" ]; then \
-	    echo "keeping $(DESTDIR)$(SYSCONFDIR)/mailsrvd/mailsrvd.conf (the shipped one is $(DOCDIR)/mailsrvd.conf)"; \
-	else \
-	    install -m 0644 config/mailsrvd.conf "$(DESTDIR)$(SYSCONFDIR)/mailsrvd/mailsrvd.conf"; \
-	fi; \
-	install -m 0644 config/mailsrvd.conf "$(DESTDIR)$(DOCDIR)/mailsrvd.conf"; \
-	install -m 0644 Sources/MailSRVInterface/io.mailsrvd.Discovery.varlink "$(DESTDIR)$(PREFIX)/share/varlink/"; \
-	sed 's|/usr/local/|$(PREFIX)/|g' config/thunderbird-mailsrvd.js > "$(DESTDIR)$(DATADIR)/thunderbird-mailsrvd.js"; \
-	chmod 0644 "$(DESTDIR)$(DATADIR)/thunderbird-mailsrvd.js"; \
-	for page in "mailsrvd 8 the mail server discovery daemon (DNS SRV, Varlink)" \
-	            "mailsrvctl 1 talk to mailsrvd from the command line"; do \
-	    set -- $$page; tool=$$1; section=$$2; shift 2; \
-	    { printf '%s(%s)\n\nNAME\n    %s - %s\n\nSYNOPSIS AND OPTIONS\n' \
-	          "$$(echo $$tool | tr a-z A-Z)" "$$section" "$$tool" "$$*"; \
-	      "$$bin/$$tool" --help | sed 's/^/    /'; \
-	      printf '\nFILES\n    %s\n    %s\n    %s\n    %s\n    %s\n' \
-	          "$(PREFIX)/bin/$$tool" "$(SYSCONFDIR)/mailsrvd/mailsrvd.conf, $(SYSCONFDIR)/mailsrvd/mailsrvd.conf.d/*.conf" \
-	          "$(UNITDIR)/mailsrvd.service, $(UNITDIR)/mailsrvd.socket, $(UNITDIR)/mailsrvd-autoconfig.socket" \
-	          "/run/mailsrvd/io.mailsrvd.Discovery, $(DATADIR)/thunderbird-mailsrvd.js" \
-	          "$(PREFIX)/share/varlink/io.mailsrvd.Discovery.varlink"; \
-	    } > "$(DESTDIR)$(DOCDIR)/$$tool.txt"; \
-	    chmod 0644 "$(DESTDIR)$(DOCDIR)/$$tool.txt"; \
+	for template in man/*.in; do \
+	    page=$$(basename $$template .in); \
+	    sed 's|@PREFIX@|$(PREFIX)|g; s|@UNITDIR@|$(UNITDIR)|g' $$template > $(DIST)/$$page.in; \
+	    man/mdoc-from-help $(DIST)/$$page.in < $(DIST)/$${page%.*}.json > $(DIST)/$$page; \
+	done; \
+	for file in $(addprefix systemd/,$(UNITS)) config/thunderbird-mailsrvd.js; do \
+	    sed 's|/usr/local/|$(PREFIX)/|g' $$file > $(DIST)/$$(basename $$file); \
+	done
+
+## install-check: install and uninstall into temporary DESTDIRs and check every file, the
+## man pages and the completions (CI).
+install-check: deps
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(CHECK_PACKAGES)"
+	.ci/install-check
+
+install: dist
+	@set -e; for entry in $(INSTALL_FILES); do \
+	    $(SPLIT_ENTRY); \
+	    case "$$rest" in $(SYSCONFDIR)/*) \
+	        if [ -e "$$dest" ]; then echo "keeping $$dest (configuration is never overwritten)"; continue; fi;; \
+	    esac; \
+	    install -d "$$(dirname "$$dest")"; \
+	    install -m "$$mode" "$$src" "$$dest"; \
 	done
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
 	@echo "installed; start with: systemctl enable --now mailsrvd.socket"
 
 uninstall:
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
-	    systemctl disable --now mailsrvd-autoconfig.socket mailsrvd.socket mailsrvd.service 2>/dev/null || true; \
+	    systemctl disable --now $(UNITS) 2>/dev/null || true; \
 	fi
-	rm -f "$(DESTDIR)$(PREFIX)/bin/mailsrvd" "$(DESTDIR)$(PREFIX)/bin/mailsrvctl" \
-	    $(addprefix "$(DESTDIR)$(UNITDIR)/,$(addsuffix ",$(UNITS))) \
-	    "$(DESTDIR)$(PREFIX)/share/varlink/io.mailsrvd.Discovery.varlink" "$(DESTDIR)$(DATADIR)/thunderbird-mailsrvd.js"
-	@conf="$(DESTDIR)$(SYSCONFDIR)/mailsrvd/mailsrvd.conf"; \
-	if [ -e "$$conf" ]; then \
-	    if cmp -s "$$conf" "$(DESTDIR)$(DOCDIR)/mailsrvd.conf" || cmp -s "$$conf" config/mailsrvd.conf; then \
-	        rm -f "$$conf"; \
-	    else \
-	        echo "keeping $$conf: it was changed"; \
-	    fi; \
-	fi; \
-	rmdir "$(DESTDIR)$(SYSCONFDIR)/mailsrvd" 2>/dev/null || true
-	rm -rf "$(DESTDIR)$(DOCDIR)"
-	rmdir "$(DESTDIR)$(PREFIX)/share/varlink" "$(DESTDIR)$(DATADIR)" 2>/dev/null || true
+	@for entry in $(INSTALL_FILES); do \
+	    $(SPLIT_ENTRY); \
+	    case "$$rest" in $(SYSCONFDIR)/*) \
+	        if [ -e "$$dest" ] && ! cmp -s "$$dest" "$(DESTDIR)$(DOCDIR)/$$(basename "$$dest")" \
+	                           && ! cmp -s "$$dest" "$$src"; then \
+	            echo "keeping $$dest: it was changed"; continue; \
+	        fi;; \
+	    esac; \
+	    rm -f "$$dest"; \
+	done; \
+	rmdir "$(DESTDIR)$(SYSCONFDIR)/mailsrvd" "$(DESTDIR)$(DOCDIR)" "$(DESTDIR)$(VARLINKDIR)" "$(DESTDIR)$(DATADIR)" \
+	    2>/dev/null || true
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
+
+# What the checks of the pages, the completions and the package use.
+CHECK_PACKAGES = mandoc man-db groff-base bash-completion zsh fish
+DEB_BUILD_PACKAGES = debhelper dpkg-dev fakeroot lintian
+
+deb-deps: deps
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(DEB_BUILD_PACKAGES) $(CHECK_PACKAGES)"
+
+## deb: ../mailsrvd_VERSION_amd64.deb (dpkg-buildpackage; debian/rules runs make dist and make install).
+deb: deb-deps
+	dpkg-buildpackage -b -us -uc
+
+## deb-check: make deb, then its contents file by file, lintian, and the package installed,
+## served, upgraded, removed and purged under systemd in a namespace (root).
+deb-check: deb
+	.ci/deb-check
 
 # ---------------------------------------------------------------------------------------
 # Reliability (RELIABILITY.md): libFuzzer targets and the load / hostile-clients soak.

@@ -90,4 +90,38 @@ import Testing
         #expect(commented == keys)
         #expect(config.contains("/etc/mailsrvd/mailsrvd.conf.d/*.conf"))
     }
+
+    /// mailsrvd.conf(5), written by hand, has an entry for every key of config/mailsrvd.conf
+    /// that gives the shipped default and says whether a reload applies the key.
+    @Test func configPageDescribesEveryKey() throws {
+        let page = try text("man/mailsrvd.conf.5")
+        // Entries start with `.It Va Key Ns =` and end at the next `.It` or `.El`.
+        var entries: [String: String] = [:]
+        var current: String?
+        for line in page.split(separator: "\n").map(String.init) {
+            if line.hasPrefix(".It Va "), let key = line.dropFirst(7).split(separator: " ").first {
+                current = String(key)
+                entries[String(key)] = ""
+            } else if line.hasPrefix(".It") || line.hasPrefix(".El") {
+                current = nil
+            } else if let key = current {
+                entries[key]! += line + "\n"
+            }
+        }
+        let defaults = try text("config/mailsrvd.conf").split(separator: "\n").compactMap { line -> (String, String)? in
+            guard line.hasPrefix("#"), !line.hasPrefix("# "), let equals = line.firstIndex(of: "=") else { return nil }
+            return (String(line.dropFirst()[..<equals]), String(line[line.index(after: equals)...]))
+        }
+        #expect(defaults.count >= 19)
+        #expect(Set(entries.keys) == Set(defaults.map(\.0)), "the page describes exactly the shipped keys")
+        for (key, value) in defaults {
+            let entry = try #require(entries[key], "man/mailsrvd.conf.5 has no entry for \(key)= (add one)")
+            // The default follows "Default:", as text, a literal (.Li) or a keyword (.Cm, .Pa).
+            let flat = entry.replacingOccurrences(of: "\n.Li ", with: " ").replacingOccurrences(of: "\n.Cm ", with: " ")
+                .replacingOccurrences(of: "\n.Pa ", with: " ")
+            #expect(flat.contains("Default: " + (value.isEmpty ? "empty" : value)), "\(key)= does not say its default \(value)")
+            #expect(entry.contains("Reload: applied") != entry.contains("Restart needed."),
+                    "\(key)= does not say whether a reload applies it")
+        }
+    }
 }
