@@ -196,7 +196,7 @@ uninstall:
 
 # What the checks of the pages, the completions and the package use.
 CHECK_PACKAGES = mandoc man-db groff-base bash-completion zsh fish
-DEB_BUILD_PACKAGES = debhelper dpkg-dev fakeroot lintian
+DEB_BUILD_PACKAGES = debhelper dpkg-dev lintian
 
 deb-deps: deps
 	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(DEB_BUILD_PACKAGES) $(CHECK_PACKAGES)"

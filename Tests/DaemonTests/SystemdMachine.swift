@@ -64,6 +64,18 @@ final class SystemdMachine: @unchecked Sendable {
         try process.run()
     }
 
+    /// bash for `prepare`: each directory becomes an overlay whose upper layer is under
+    /// $MACHINE (which `prepare` must have made a tmpfs), so that the machine's writes there
+    /// stay in the namespace.
+    static func overlays(_ directories: [String]) -> String {
+        """
+        for dir in \(directories.joined(separator: " ")); do
+            mkdir -p $MACHINE/$dir/upper $MACHINE/$dir/work
+            mount -t overlay overlay -o lowerdir=/$dir,upperdir=$MACHINE/$dir/upper,workdir=$MACHINE/$dir/work /$dir
+        done
+        """
+    }
+
     /// What the script and systemd printed (on the machine's console).
     var log: String {
         (try? String(contentsOf: directory.appendingPathComponent("pid1.log"), encoding: .utf8)) ?? ""

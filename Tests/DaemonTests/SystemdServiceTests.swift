@@ -12,7 +12,8 @@ import TestSupport
 /// with one drop-in that points the daemon at the test's Knot server.
 @Suite(.serialized) struct SystemdServiceTests {
     /// The machine: the binaries on a tmpfs over /usr/local/bin, the shipped units in its
-    /// /run, with a drop-in for the test's Knot server; state, cache and journal on tmpfs.
+    /// /run, with a drop-in for the test's Knot server; /etc an overlay; state, cache and
+    /// journal on tmpfs.
     static func machine(knot: KnotServer) throws -> SystemdMachine {
         let units = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../systemd").standardized.path
@@ -20,8 +21,11 @@ import TestSupport
         return try SystemdMachine(prepare: """
             mount -t tmpfs tmpfs /usr/local/bin
             cp \(binaries)/mailsrvd \(binaries)/mailsrvctl /usr/local/bin/
+            mount -t tmpfs tmpfs $MACHINE
             mkdir -p $MACHINE/units
             cp \(units)/mailsrvd.service \(units)/mailsrvd.socket $MACHINE/units/
+            # The unit's ConfigurationDirectory= makes /etc/mailsrvd.
+            \(SystemdMachine.overlays(["etc"]))
             mount -t tmpfs tmpfs /var/lib
             mount -t tmpfs tmpfs /var/cache
             mount -t tmpfs tmpfs /var/log
