@@ -54,6 +54,8 @@ import TestSupport
         #expect(try await machine.wait("mailsrvd.socket", "active"))
         #expect(try await machine.run(["systemctl", "is-enabled", "mailsrvd.socket"]).stdout.hasPrefix("enabled"))
         #expect(try await machine.run(["systemctl", "is-active", "mailsrvd.service"]).stdout.hasPrefix("inactive"))
+        // Thunderbird's autoconfig is there, for the administrator to enable.
+        #expect(try await machine.run(["systemctl", "is-enabled", "mailsrvd-autoconfig.socket"]).stdout.hasPrefix("disabled"))
 
         // The administrator points it at the test's DNS server, in the conffile.
         let changed = try await machine.run(["sh", "-c", "echo 'DNS=\(knot.forwarder)' >> /etc/mailsrvd/mailsrvd.conf"])
