@@ -57,7 +57,7 @@ final class SystemdMachine: @unchecked Sendable {
         process.arguments = ["--pid", "--fork", "--kill-child", "--mount", "--uts", "--ipc", "--cgroup",
                              "--propagation", "private", "--mount-proc", file.path]
         let logFile = directory.appendingPathComponent("pid1.log")
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let log = try FileHandle(forWritingTo: logFile)
         process.standardOutput = log
         process.standardError = log
