@@ -5,8 +5,10 @@ import TestSupport
 
 /// The Debian package (`make deb`) installed for real under systemd as PID 1: `dpkg -i`
 /// enables and starts the socket, the first client starts the service, a lookup is answered
-/// from Knot, installing it again upgrades it in place, `dpkg -r` stops it and keeps the
-/// changed conffile, and `dpkg -P` leaves nothing of it.
+/// from Knot; installing the same package again, then a next version of it (the same files,
+/// a higher version), upgrades it in place: the running service is restarted, still answers
+/// and the changed conffile is kept; `dpkg -r` stops it and keeps the changed conffile, and
+/// `dpkg -P` leaves nothing of it.
 ///
 /// The machine's /etc, /usr and /var are overlays whose upper layers are a tmpfs of the
 /// namespace, so that dpkg, systemd and the service write only there and the host is
@@ -24,6 +26,10 @@ import TestSupport
         try SystemdMachine(prepare: """
             mount -t tmpfs tmpfs $MACHINE
             cp \(package) $MACHINE/mailsrvd.deb
+            # The next version: the same package, its version followed by +1.
+            dpkg-deb -R $MACHINE/mailsrvd.deb $MACHINE/next
+            sed -i 's/^Version: .*/&+1/' $MACHINE/next/DEBIAN/control
+            dpkg-deb -b $MACHINE/next $MACHINE/mailsrvd-next.deb > /dev/null
             \(SystemdMachine.overlays(["etc", "usr", "var"]))
             # Docker's "start no services" policy: this machine boots like a real one.
             rm -f /usr/sbin/policy-rc.d
@@ -36,6 +42,18 @@ import TestSupport
         let found = try await machine.run(["find", "\(machine.directory.path)/etc/upper", "\(machine.directory.path)/usr/upper",
                                            "\(machine.directory.path)/var/upper", "-name", "*mailsrvd*", "!", "-type", "c"])
         return found.stdout.split(separator: "\n").map(String.init)
+    }
+
+    /// Checks that `mailsrvctl lookup` gets Knot's answer and the service is then active;
+    /// returns its MainPID.
+    func servesFromKnot(_ machine: SystemdMachine) async throws -> String {
+        let lookup = try await machine.run(["mailsrvctl", "lookup", "alice@example.net", "--json"])
+        #expect(lookup.status == 0, "\(lookup.stderr)")
+        #expect(lookup.stdout.contains("\"domain\":\"example.net\""))
+        #expect(lookup.stdout.contains("\"host\":\"imap1.example.net\""))
+        #expect(try await machine.wait("mailsrvd.service", "active"))
+        let pid = try await machine.run(["systemctl", "show", "-P", "MainPID", "mailsrvd.service"])
+        return pid.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     @Test(.enabled(if: SystemdMachine.canRun && package != nil, "needs root, systemd and MAILSRVD_DEB (make deb-check)"))
@@ -62,25 +80,30 @@ import TestSupport
         #expect(changed.status == 0)
 
         // The first client starts the service through the socket and gets Knot's answer.
-        let lookup = try await machine.run(["mailsrvctl", "lookup", "alice@example.net", "--json"])
-        #expect(lookup.status == 0, "\(lookup.stderr)")
-        #expect(lookup.stdout.contains("\"domain\":\"example.net\""))
-        #expect(lookup.stdout.contains("\"host\":\"imap1.example.net\""))
-        #expect(try await machine.wait("mailsrvd.service", "active"))
+        let first = try await servesFromKnot(machine)
         let user = try await machine.run(["systemctl", "show", "-P", "User", "mailsrvd.service"])
         #expect(user.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "mailsrvd")
         let manual = try await machine.run(["man", "-w", "mailsrvd.conf"])
         #expect(manual.stdout.contains("/usr/share/man/man5/mailsrvd.conf.5.gz"))
 
-        // Installed again over itself: an upgrade. The changed conffile stays as it is, and
-        // the service answers again (started anew by the next client).
-        let upgrade = try await machine.run(["dpkg", "-i", "\(machine.directory.path)/mailsrvd.deb"])
-        #expect(upgrade.status == 0, "\(upgrade.stdout)\(upgrade.stderr)")
-        #expect(try await machine.wait("mailsrvd.socket", "active"))
-        let again = try await machine.run(["mailsrvctl", "lookup", "alice@example.net", "--json"])
-        #expect(again.status == 0, "\(again.stderr)")
-        #expect(again.stdout.contains("\"domain\":\"example.net\""))
-        #expect(try await machine.wait("mailsrvd.service", "active"))
+        // Upgraded while the service runs: installed again over itself, then the next
+        // version. Each time the conffile stays as the administrator changed it, and the
+        // service, restarted, answers from Knot again (through that conffile's DNS=).
+        let version = try await machine.run(["dpkg-query", "-W", "-f=${Version}", "mailsrvd"]).stdout
+        var running = first
+        for (deb, expected) in [("mailsrvd.deb", version), ("mailsrvd-next.deb", version + "+1")] {
+            let upgrade = try await machine.run(["dpkg", "-i", "\(machine.directory.path)/\(deb)"])
+            #expect(upgrade.status == 0, "\(upgrade.stdout)\(upgrade.stderr)")
+            let installed = try await machine.run(["dpkg-query", "-W", "-f=${Version} ${Status}", "mailsrvd"])
+            #expect(installed.stdout == "\(expected) install ok installed", "\(deb)")
+            #expect(try await machine.wait("mailsrvd.socket", "active"))
+            #expect(try await machine.wait("mailsrvd.service", "active"), "\(deb): the running service is restarted")
+            let kept = try await machine.run(["tail", "-n", "1", "/etc/mailsrvd/mailsrvd.conf"])
+            #expect(kept.stdout == "DNS=\(knot.forwarder)\n", "\(deb) kept the changed conffile")
+            let pid = try await servesFromKnot(machine)
+            #expect(pid != running, "\(deb): the service runs anew")
+            running = pid
+        }
         // Pins and cache are written on stop, into the dynamic user's directories.
         #expect(try await machine.run(["systemctl", "stop", "mailsrvd.service"]).status == 0)
         #expect(try await machine.run(["test", "-d", "/var/lib/private/mailsrvd"]).status == 0)

@@ -2,21 +2,23 @@ import Foundation
 import TestSupport
 
 /// systemd as PID 1 of new PID, mount, UTS, IPC and cgroup namespaces (SPIKE.md); commands
-/// run inside with nsenter. The machine has its own /run, /tmp and /var/tmp; what else it
-/// must not share with the host (binaries, state, a dpkg database) the caller's `prepare`
-/// covers with tmpfs or overlay mounts, which vanish with the namespace.
+/// run inside with nsenter. The machine has its own /run, /tmp and /var/tmp (its `directory`
+/// stays visible at its path even when the checkout is under /tmp); what else it must not
+/// share with the host (binaries, state, a dpkg database) the caller's `prepare` covers with
+/// tmpfs or overlay mounts, which vanish with the namespace.
 final class SystemdMachine: @unchecked Sendable {
     static let canRun = FileManager.default.isExecutableFile(atPath: "/lib/systemd/systemd")
         && FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") && getuid() == 0
 
     let process = Process()
-    /// The test's directory under .build; `prepare` may use it (`$MACHINE`).
+    /// The test's directory under .build; `prepare` may use it (`$MACHINE`), and the machine
+    /// sees it at the same path (what `prepare` mounted on it included).
     let directory: URL
 
     /// - Parameters:
-    ///   - prepare: bash run first inside the namespaces, while /tmp is still the host's
-    ///     (the checkout may be under it): copy in what the machine needs, cover what it must
-    ///     not write.
+    ///   - prepare: bash run first inside the namespaces, while /run, /tmp and /var/tmp are
+    ///     still the host's: copy in what the machine needs (into `$MACHINE`), cover what it
+    ///     must not write.
     ///   - units: bash run once /run/systemd/system is the machine's: runtime units, drop-ins.
     ///   - requires: units the machine starts at boot, besides the journal.
     init(prepare: String, units: String = "", requires: [String] = []) throws {
@@ -30,13 +32,24 @@ final class SystemdMachine: @unchecked Sendable {
             set -e
             MACHINE=\(directory.path)
             \(prepare)
-            mount -t tmpfs tmpfs /run
+            # The machine gets its own /run, /tmp and /var/tmp. $MACHINE (under the checkout,
+            # which may be under /tmp) stays at its path: held open here, bound again over
+            # the new tmpfs when it covers it.
+            exec 9<"$MACHINE"
+            cover() {
+                mount -t tmpfs tmpfs "$1"
+                case "$MACHINE/" in
+                    "$1"/*) mkdir -p "$MACHINE"; mount --no-canonicalize --rbind /proc/self/fd/9 "$MACHINE" ;;
+                esac
+            }
+            cover /run
             mkdir -p /run/systemd/system
             \(units)
             # systemd-tmpfiles empties /tmp at "boot": give this machine its own /tmp and
             # /var/tmp so that the host's are not touched, and mask the cleaning units.
-            mount -t tmpfs tmpfs /tmp
-            mount -t tmpfs tmpfs /var/tmp
+            cover /tmp
+            cover /var/tmp
+            exec 9<&-
             # Units of a real boot that would write to the host's files: not here.
             for unit in systemd-tmpfiles-setup.service systemd-tmpfiles-setup-dev.service \\
                         systemd-tmpfiles-clean.timer systemd-tmpfiles-clean.service \\
