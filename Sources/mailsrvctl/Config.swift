@@ -54,7 +54,7 @@ struct Config: ParsableCommand {
             do {
                 print(try format.render(account, settings), terminator: "")
             } catch {
-                throw Failure(description: "\(error)", exitCode: 3)
+                throw Failure(description: "\(error)", kind: .unavailable)
             }
         }
     }
@@ -63,7 +63,7 @@ struct Config: ParsableCommand {
     private func lookup(_ connection: DaemonConnection, want: String) throws -> DiscoveryInterface.Lookup.Reply? {
         do {
             return try connection.call(DiscoveryInterface.Lookup(email: email, want: want, clientHost: nil, resolve: nil)).reply
-        } catch let failure as Failure where failure.error == .noService {
+        } catch where error.error == .noService {
             return nil
         }
     }

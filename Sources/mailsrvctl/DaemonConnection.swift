@@ -3,13 +3,14 @@ import Foundation
 import MailSRVInterface
 import Varlink
 
-/// A connection to mailsrvd that turns every failure into a one-line message on stderr
-/// and the exit code of DESIGN.md §7.
+/// A connection to mailsrvd that turns every failure into a `Failure`: a one-line message
+/// and what kind of failure it is, from which each verb's exit code follows.
 struct DaemonConnection {
     let client: VarlinkClient
     let path: String
 
-    init(_ options: ClientOptions) throws {
+    /// Connects to the socket of `options` (or the default one).
+    init(_ options: ClientOptions) throws(Failure) {
         path = options.socket ?? SocketLocation.clientDefault(environment: ProcessInfo.processInfo.environment)
         do {
             client = try VarlinkClient.connect(to: path, timeout: .seconds(30))
@@ -21,9 +22,15 @@ struct DaemonConnection {
         }
     }
 
+    /// Over a connection already made to mailsrvd at `path`.
+    init(client: VarlinkClient, path: String) {
+        self.client = client
+        self.path = path
+    }
+
     /// Calls a method (of io.mailsrvd.Discovery, or `org.varlink.service`) and returns its
     /// reply, typed and as sent; an error reply becomes a `Failure`.
-    func call<Call: VarlinkMethodCall>(_ call: Call) throws -> Answer<Call.Reply> {
+    func call<Call: VarlinkMethodCall>(_ call: Call) throws(Failure) -> Answer<Call.Reply> {
         let reply: VarlinkReply
         do {
             reply = try client.call(Call.qualifiedMethodName, call.parameters)
@@ -43,51 +50,6 @@ struct DaemonConnection {
 struct Answer<Reply> {
     var reply: Reply
     var json: JSONObject
-}
-
-/// A failed verb: its message and exit code.
-struct Failure: Error, CustomStringConvertible {
-    var description: String
-    var exitCode: Int32
-    /// The daemon's error, when the failure is one of the interface's.
-    var error: DiscoveryInterface.Error?
-    /// The parameter the daemon refused, for `InvalidParameter`.
-    var invalidParameter: String?
-
-    static func talking(_ message: String) -> Failure { Failure(description: message, exitCode: 1) }
-
-    init(description: String, exitCode: Int32) {
-        self.description = description
-        self.exitCode = exitCode
-    }
-
-    /// The daemon's error reply, in words.
-    init(_ error: VarlinkError) {
-        let failure: DiscoveryInterface.Failure?
-        do {
-            failure = try DiscoveryInterface.Failure(error)
-        } catch let decoding {
-            self.init(description: "mailsrvd answered \(error.name) with unexpected parameters: \(decoding)", exitCode: 1)
-            return
-        }
-        switch failure {
-        case .invalidAddress(let error)?: self.init(description: "not an email address or domain: \(error.email)", exitCode: 2)
-        case .noService(let error)?: self.init(description: "\(error.domain) offers no \(error.want) service", exitCode: 3)
-        case .exhausted(let error)?: self.init(description: "every server of \(error.domain) has failed", exitCode: 3)
-        case .resolutionFailed(let error)?:
-            self.init(description: "cannot resolve \(error.domain): \(error.reason)", exitCode: 1)
-        case .noSuchLease(let error)?: self.init(description: "no such lease: \(error.lease)", exitCode: 1)
-        case .permissionDenied?: self.init(description: "permission denied (this needs root)", exitCode: 1)
-        case .tooManyRequests?: self.init(description: "too many requests from this user; try again later", exitCode: 1)
-        case nil where error.name == VarlinkError.Name.invalidParameter:
-            let parameter = error.parameters["parameter"]?.stringValue ?? "?"
-            self.init(description: "invalid parameter '\(parameter)'", exitCode: 2)
-            invalidParameter = parameter
-        case nil:
-            self.init(description: "mailsrvd answered \(error.name)", exitCode: 1)
-        }
-        self.error = DiscoveryInterface.Error(qualifiedName: error.name)
-    }
 }
 
 extension ParsableCommand {

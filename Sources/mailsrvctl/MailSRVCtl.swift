@@ -29,7 +29,6 @@ struct MailSRVCtl: ParsableCommand {
             try command.run()
         } catch {
             guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
-            // connect is run by mail clients, which name sysexits codes: its bad usage is EX_USAGE.
             FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
             // connect is run by mail clients, which name sysexits codes: its bad usage is EX_USAGE.
             Foundation.exit(CommandLine.arguments.dropFirst().first == "connect" ? 64 : usageExitCode)

@@ -1,10 +1,9 @@
 import ArgumentParser
 import MailSRVInterface
 
-/// `mailsrvctl trust DOMAIN HOST` and `untrust DOMAIN HOST`: the caller's confirmation that
-/// HOST serves mail for DOMAIN (CLIENTS.md §2), so that a certificate naming HOST is
-/// accepted for DOMAIN.
-struct Trust: ParsableCommand {
+/// `mailsrvctl trust DOMAIN HOST`: the caller's confirmation that HOST serves mail for
+/// DOMAIN (CLIENTS.md §2), so that a certificate naming HOST is accepted for DOMAIN.
+struct Trust: TrustChange {
     static let configuration = CommandConfiguration(
         abstract: "Accept HOST as a mail server of DOMAIN (for your user only).",
         discussion: """
@@ -16,30 +15,62 @@ struct Trust: ParsableCommand {
     @OptionGroup var target: TrustTarget
     @OptionGroup var options: ClientOptions
 
-    func run() throws {
-        try reportingFailures {
-            try target.change(DiscoveryInterface.Trust(domain: target.domain, host: target.host), options) { reply in
-                reply.added
-                    ? "trusting \(reply.host) as a mail server of \(reply.domain)"
-                    : "\(reply.host) was already trusted as a mail server of \(reply.domain)"
-            }
-        }
+    var call: DiscoveryInterface.Trust { DiscoveryInterface.Trust(domain: target.domain, host: target.host) }
+
+    static func describe(_ reply: DiscoveryInterface.Trust.Reply) -> String {
+        reply.added
+            ? "trusting \(reply.host) as a mail server of \(reply.domain)"
+            : "\(reply.host) was already trusted as a mail server of \(reply.domain)"
     }
 }
 
-struct Untrust: ParsableCommand {
+/// `mailsrvctl untrust DOMAIN HOST`: withdraws a confirmation of `trust`.
+struct Untrust: TrustChange {
     static let configuration = CommandConfiguration(abstract: "Withdraw a confirmation made with 'trust'.")
 
     @OptionGroup var target: TrustTarget
     @OptionGroup var options: ClientOptions
 
+    var call: DiscoveryInterface.Untrust { DiscoveryInterface.Untrust(domain: target.domain, host: target.host) }
+
+    static func describe(_ reply: DiscoveryInterface.Untrust.Reply) -> String {
+        reply.removed
+            ? "no longer trusting \(reply.host) as a mail server of \(reply.domain)"
+            : "\(reply.host) was not trusted as a mail server of \(reply.domain)"
+    }
+}
+
+/// `trust` and `untrust`: one call about DOMAIN HOST, its reply printed (`--json`) or in
+/// words. A refusal says which name is bad, or how to make room.
+protocol TrustChange: ParsableCommand {
+    associatedtype Call: DiscoveryCall
+    var target: TrustTarget { get }
+    var options: ClientOptions { get }
+    /// The call about `target`.
+    var call: Call { get }
+    /// The reply in words.
+    static func describe(_ reply: Call.Reply) -> String
+}
+
+extension TrustChange {
     func run() throws {
         try reportingFailures {
-            try target.change(DiscoveryInterface.Untrust(domain: target.domain, host: target.host), options) { reply in
-                reply.removed
-                    ? "no longer trusting \(reply.host) as a mail server of \(reply.domain)"
-                    : "\(reply.host) was not trusted as a mail server of \(reply.domain)"
+            let answer: Answer<Call.Reply>
+            do throws(Failure) {
+                answer = try DaemonConnection(options).call(call)
+            } catch var failure {
+                switch (failure.error, failure.invalidParameter) {
+                case (_, "domain"?): failure.description = "not a domain name: '\(target.domain)'"
+                case (_, "host"?): failure.description = "not a host name: '\(target.host)'"
+                case (.tooManyRequests?, _):
+                    failure.description = "mailsrvd refused: a user may trust at most 256 servers; "
+                        + "remove one with 'mailsrvctl untrust DOMAIN HOST' (see 'mailsrvctl trusted')"
+                default: break
+                }
+                throw failure
             }
+            if options.json { return printJSON(answer.json) }
+            print(Self.describe(answer.reply))
         }
     }
 }
@@ -51,26 +82,4 @@ struct TrustTarget: ParsableArguments {
 
     @Argument(help: "The server's host name, e.g. imap.gmail.com.")
     var host: String
-
-    /// Makes `call` and prints its reply (`--json`) or what `describe` makes of it. A
-    /// refusal says which name is bad, or how to make room.
-    func change<Call: DiscoveryCall>(_ call: Call, _ options: ClientOptions,
-                                     describe: (Call.Reply) -> String) throws {
-        let answer: Answer<Call.Reply>
-        do {
-            answer = try DaemonConnection(options).call(call)
-        } catch var failure as Failure {
-            switch (failure.error, failure.invalidParameter) {
-            case (_, "domain"?): failure.description = "not a domain name: '\(domain)'"
-            case (_, "host"?): failure.description = "not a host name: '\(host)'"
-            case (.tooManyRequests?, _):
-                failure.description = "mailsrvd refused: a user may trust at most 256 servers; "
-                    + "remove one with 'mailsrvctl untrust DOMAIN HOST' (see 'mailsrvctl trusted')"
-            default: break
-            }
-            throw failure
-        }
-        if options.json { return printJSON(answer.json) }
-        print(describe(answer.reply))
-    }
 }

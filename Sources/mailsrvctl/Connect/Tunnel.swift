@@ -24,7 +24,7 @@ struct Tunnel {
         } catch {
             throw .temporary("cannot reach mailsrvd at \(socket): \(error)")
         }
-        let lease = try TunnelLease(client: client, email: email, want: want, only: only, clientHost: clientHost)
+        let lease = try TunnelLease(connection: DaemonConnection(client: client, path: socket), email: email, want: want, only: only, clientHost: clientHost)
         let policy = Attempt.Policy(raw: raw, verifyNames: lease.verifyNames,
                                     clientName: clientHost ?? Self.hostName(), tls: context)
         let (_, transport, first) = try Race(policy: policy, lease: lease).run()

@@ -9,6 +9,17 @@ enum TunnelError: Error, CustomStringConvertible {
     /// 75: the daemon or DNS failed.
     case temporary(String)
 
+    /// A failed call to mailsrvd: the address is bad (68), no server can be used (69),
+    /// anything else is mailsrvd's or DNS's (75), a refused parameter too (a Report's host,
+    /// or `--client-host`).
+    init(_ failure: Failure) {
+        switch failure.kind {
+        case .invalidAddress: self = .noHost(failure.description)
+        case .unavailable: self = .unavailable(failure.description)
+        case .invalidParameter, .failed: self = .temporary(failure.description)
+        }
+    }
+
     var exitCode: Int32 {
         switch self {
         case .usage: 64

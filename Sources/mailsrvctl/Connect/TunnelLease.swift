@@ -1,5 +1,4 @@
 import MailSRVInterface
-import Varlink
 
 /// The tunnel's lease, and the only place `connect` speaks Varlink: Acquire with
 /// `alternatives` (the rest of the lease's order, to race), Report about one route. The
@@ -15,18 +14,18 @@ final class TunnelLease {
     let routes: [Route]
     /// The alternatives held back behind a pinned route.
     private var afterPin: [Route]
-    private let client: VarlinkClient
+    private let connection: DaemonConnection
 
-    /// Acquires a lease for `email` and `want` over `client`.
+    /// Acquires a lease for `email` and `want` over `connection`.
     /// - Parameter only: one service (`--want`); routes of other services are left out
     ///   (on the wire `submission` is the group of both submission services).
-    init(client: VarlinkClient, email: String, want: String, only: String?, clientHost: String?) throws(TunnelError) {
-        let reply = try Self.call(client, DiscoveryInterface.Acquire(
+    init(connection: DaemonConnection, email: String, want: String, only: String?, clientHost: String?) throws(TunnelError) {
+        let reply = try Self.call(connection, DiscoveryInterface.Acquire(
             email: email, want: want, clientHost: clientHost, alternatives: true))
         let alternatives = (reply.alternatives ?? []).map { Route($0.endpoint, address: $0.address) }
         let usable = ([Route(reply.endpoint, address: reply.address)] + alternatives)
             .filter { only == nil || $0.service == only }
-        self.client = client
+        self.connection = connection
         lease = reply.lease
         verifyNames = reply.verifyNames
         domain = email.split(separator: "@").last.map { String($0).lowercased() } ?? email
@@ -60,32 +59,16 @@ final class TunnelLease {
     }
 
     private func report(_ outcome: String, _ route: Route) throws(TunnelError) -> DiscoveryInterface.ReportReply {
-        try Self.call(client, DiscoveryInterface.Report(lease: lease, outcome: outcome, host: route.host,
+        try Self.call(connection, DiscoveryInterface.Report(lease: lease, outcome: outcome, host: route.host,
                                                         port: route.port, address: route.address))
     }
 
-    /// One call; an error reply becomes the tunnel's error and exit code.
-    private static func call<Call: DiscoveryCall>(_ client: VarlinkClient, _ call: Call) throws(TunnelError) -> Call.Reply {
-        let reply: VarlinkReply
+    /// One call; a failure becomes the tunnel's error and exit code.
+    private static func call<Call: DiscoveryCall>(_ connection: DaemonConnection, _ call: Call) throws(TunnelError) -> Call.Reply {
         do {
-            reply = try client.call(Call.qualifiedMethodName, call.parameters)
+            return try connection.call(call).reply
         } catch {
-            throw .temporary("mailsrvd: \(error)")
-        }
-        guard let error = reply.varlinkError else {
-            do {
-                return try Call.Reply(parameters: reply.parameters)
-            } catch {
-                throw .temporary("mailsrvd sent an unexpected reply to \(Call.method.rawValue): \(error)")
-            }
-        }
-        switch try? DiscoveryInterface.Failure(error) {
-        case .invalidAddress(let error)?: throw .noHost("not an email address or domain: \(error.email)")
-        case .noService(let error)?: throw .unavailable("\(error.domain) offers no \(error.want) service")
-        case .exhausted(let error)?: throw .unavailable("every server of \(error.domain) has failed")
-        case .resolutionFailed(let error)?: throw .temporary("cannot resolve \(error.domain): \(error.reason)")
-        case .tooManyRequests?: throw .temporary("mailsrvd: too many requests from this user")
-        default: throw .temporary("mailsrvd answered \(error.name)")
+            throw TunnelError(error)
         }
     }
 }
