@@ -1,6 +1,8 @@
 /// One client connection's claim on a tuple.
 public struct Lease: Hashable, Sendable {
     public enum State: String, Codable, Sendable { case pending, connected }
+    /// What a `Report` says of the lease's connection.
+    public enum Outcome: String, Sendable { case connected, failed }
     public var id: String
     public var owner: LeaseOwner
     public var pin: PinKey

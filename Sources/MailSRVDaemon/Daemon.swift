@@ -77,7 +77,7 @@ public struct Daemon: Service {
         notifier.extendTimeout(by: .seconds(15))
         logger.notice("stopping")
         // Pins first: the leases that end because the daemon stops must not drop them.
-        engine.files.savePins(of: engine.service)
+        engine.files.savePins(of: engine.book)
         await server.stopAccepting()
         await autoconfig?.stop()
         await engine.limits.waitForCallsToFinish(atMost: .seconds(5))

@@ -7,27 +7,19 @@ import Varlink
 
 /// `io.mailsrvd.Discovery`: PROTOCOL.md's methods, mapped onto the engine. Every call
 /// acts as the connection's peer uid; leases die with the connection that acquired them.
+/// The state (leases, pins, failure marks, confirmations) is the ``LeaseBook``'s: this
+/// adapter parses a call, calls the book or the discovery, and writes the reply.
 public final class DiscoveryService: VarlinkService {
     public let discovery: Discovery
-    private let registry: Mutex<LeaseRegistry>
-    private let trust: Mutex<TrustStore>
-    /// Writes the confirmations; called after each change, one call at a time.
-    private let saveTrust: @Sendable (TrustStore) -> Void
-    /// Held while a change of the confirmations is made and saved, so that saves happen in
-    /// the order of the changes, without holding up the readers of `trust`.
-    private let trustChanges = Mutex(())
+    public let book: LeaseBook
     private let limits: UserLimits
     private let time: any TimeSource
     private let started: Date
     private let logger: Logger
 
-    public init(discovery: Discovery, registry: LeaseRegistry, limits: UserLimits,
-                trust: TrustStore = TrustStore(), saveTrust: @escaping @Sendable (TrustStore) -> Void = { _ in },
-                time: any TimeSource = SystemTime(), logger: Logger) {
-        self.discovery = discovery
-        self.registry = Mutex(registry)
-        self.trust = Mutex(trust)
-        self.saveTrust = saveTrust
+    public init(book: LeaseBook, limits: UserLimits, time: any TimeSource = SystemTime(), logger: Logger) {
+        self.discovery = book.discovery
+        self.book = book
         self.limits = limits
         self.time = time
         self.started = time.now()
@@ -36,12 +28,12 @@ public final class DiscoveryService: VarlinkService {
 
     public func handle(_ call: VarlinkCall, context: VarlinkConnectionContext) async throws(VarlinkError) -> VarlinkReply {
         let method = try Self.method(of: call)
-        guard limits.beginCall(uid: context.peerUID) else { throw .tooManyRequests }
-        defer { limits.endCall(uid: context.peerUID) }
+        let uid = try beginCall(context)
+        defer { limits.endCall(uid: uid) }
         switch method {
-        case .lookup: return try await lookup(call, uid: context.peerUID)
+        case .lookup: return try await lookup(call, uid: uid)
         case .acquire: return try await acquire(call, context: context)
-        default: return try answerWithoutWaiting(method, call, uid: context.peerUID)!
+        default: return try answerWithoutWaiting(method, call, uid: uid)!
         }
     }
 
@@ -50,12 +42,19 @@ public final class DiscoveryService: VarlinkService {
     public func answerImmediately(_ call: VarlinkCall, context: VarlinkConnectionContext) -> VarlinkReply? {
         do throws(VarlinkError) {
             let method = try Self.method(of: call)
-            guard limits.beginCall(uid: context.peerUID) else { throw .tooManyRequests }
-            defer { limits.endCall(uid: context.peerUID) }
-            return try answerWithoutWaiting(method, call, uid: context.peerUID)
+            let uid = try beginCall(context)
+            defer { limits.endCall(uid: uid) }
+            return try answerWithoutWaiting(method, call, uid: uid)
         } catch {
             return error.reply
         }
+    }
+
+    /// Counts a call of the connection's uid as in flight (`TooManyRequests` when it has
+    /// too many); the caller ends it with `limits.endCall(uid:)`. Returns the uid.
+    private func beginCall(_ context: VarlinkConnectionContext) throws(VarlinkError) -> UInt32 {
+        guard limits.beginCall(uid: context.peerUID) else { throw .tooManyRequests }
+        return context.peerUID
     }
 
     /// The reply of a method that needs no waiting; nil for `Acquire`, and for a `Lookup`
@@ -84,7 +83,7 @@ public final class DiscoveryService: VarlinkService {
     }
 
     public func connectionClosed(_ context: VarlinkConnectionContext) async {
-        let released = registry.withLock { $0.releaseAll(connection: context.id) }
+        let released = book.releaseAll(connection: context.id)
         if released > 0 { logger.debug("connection closed, leases released", metadata: ["count": "\(released)"]) }
     }
 
@@ -112,107 +111,56 @@ public final class DiscoveryService: VarlinkService {
         }
     }
 
-    /// The reply to a Lookup of `uid`: its `verifyNames` gain the candidates it has confirmed.
+    /// The reply to a Lookup of `uid`, as the book tells it to `uid`.
     private func reply(to query: LookupQuery, uid: UInt32, _ result: LookupResult) -> VarlinkReply {
         logger.debug("lookup", metadata: ["domain": "\(result.domain)", "want": "\(query.want.name)",
                                          "source": "\(result.source.rawValue)"])
-        var reply = DiscoveryInterface.LookupReply(result)
-        reply.verifyNames = verifyNames(result.verifyNames, uid: uid, domain: result.domain,
-                                        hosts: result.candidates.map(\.host))
+        let reply = DiscoveryInterface.LookupReply(book.confirmed(result, uid: uid))
         return VarlinkReply(encoding: reply, capacity: reply.capacity)
-    }
-
-    /// `names` and the hosts among `hosts` that `uid` has confirmed for `domain`.
-    private func verifyNames(_ names: [String], uid: UInt32, domain: String, hosts: [String]) -> [String] {
-        trust.withLock { $0.verifyNames(names, uid: uid, domain: domain, hosts: hosts) }
-    }
-
-    /// The certificate names of `tuple` of the pin `key`: the pin's, and its host if the
-    /// pin's uid has confirmed it.
-    private func verifyNames(_ names: [String], of tuple: Tuple, pin key: PinKey) -> [String] {
-        verifyNames(names, uid: key.uid, domain: key.domain, hosts: [tuple.endpoint.host])
     }
 
     private func acquire(_ call: VarlinkCall, context: VarlinkConnectionContext) async throws(VarlinkError) -> VarlinkReply {
         let parameters = try call.parameters(as: DiscoveryInterface.Acquire.self)
-        let email = parameters.email
         let want = try Self.want(parameters.want)
-        let clientHost = parameters.clientHost
-        let wantsAlternatives = parameters.alternatives ?? false
-        let address: MailAddress
+        let acquired: AcquiredLease
         do {
-            address = try Discovery.address(email)
+            acquired = try await book.acquire(
+                email: parameters.email, want: want, clientHost: parameters.clientHost,
+                alternatives: parameters.alternatives ?? false,
+                owner: LeaseOwner(uid: context.peerUID, connection: context.id))
         } catch {
             throw VarlinkError(error)
         }
-        let domain = address.domain
-        let key = PinKey(uid: context.peerUID, domain: domain, want: want.name)
-        let owner = LeaseOwner(uid: context.peerUID, connection: context.id)
-        // A held pin answers without DNS; otherwise look up first, outside the lock.
-        var lookup: LookupResult?
-        if registry.withLock({ $0.activePin(key, now: time.now()) }) == nil {
-            do {
-                lookup = try await discovery.lookup(address, want: want, clientHost: clientHost)
-            } catch {
-                throw VarlinkError(error)
-            }
-        }
-        let now = time.now()
-        let acquired: (lease: Lease, reused: Bool, verifyNames: [String], alternatives: [(Tuple, [String])]?)
-        do {
-            acquired = try registry.withLock { registry throws(LeaseError) in
-                let result = try registry.acquire(key, email: email, owner: owner, lookup: lookup, now: now)
-                let alternatives = wantsAlternatives ? registry.alternatives(for: result.lease, now: now).map {
-                    ($0, registry.verifyNames(for: $0, of: key))
-                } : nil
-                return (result.lease, result.reused, registry.verifyNames(for: result.lease), alternatives)
-            }
-        } catch {
-            throw VarlinkError(error)
-        }
-        logger.info("acquire", metadata: ["domain": "\(domain)", "reused": "\(acquired.reused)"])
+        logger.info("acquire", metadata: ["domain": "\(acquired.lease.pin.domain)", "reused": "\(acquired.reused)"])
         return VarlinkReply(encoding: DiscoveryInterface.AcquireReply(
-            lease: acquired.lease.id, endpoint: DiscoveryInterface.Endpoint(acquired.lease.tuple.endpoint),
-            address: acquired.lease.tuple.address, reused: acquired.reused,
-            verifyNames: verifyNames(acquired.verifyNames, of: acquired.lease.tuple, pin: key),
-            alternatives: acquired.alternatives?.map { tuple, names in
-                DiscoveryInterface.Route(tuple, verifyNames: verifyNames(names, of: tuple, pin: key))
-            }))
+            lease: acquired.lease.id, endpoint: DiscoveryInterface.Endpoint(acquired.route.tuple.endpoint),
+            address: acquired.route.tuple.address, reused: acquired.reused, verifyNames: acquired.route.verifyNames,
+            alternatives: acquired.alternatives?.map(DiscoveryInterface.Route.init)))
     }
 
     private func report(_ call: VarlinkCall, uid: UInt32) throws(VarlinkError) -> VarlinkReply {
         let parameters = try call.parameters(as: DiscoveryInterface.Report.self)
-        let (id, outcome) = (parameters.lease, parameters.outcome)
         let destination = try Self.destination(parameters)
-        let now = time.now()
-        guard outcome == "connected" || outcome == "failed" else { throw .invalidParameter("outcome") }
-        let lease: Lease
-        let names: [String]
+        guard let outcome = Lease.Outcome(rawValue: parameters.outcome) else { throw .invalidParameter("outcome") }
+        let route: Route
         do {
-            (lease, names) = try registry.withLock { registry throws(LeaseError) in
-                let lease = outcome == "connected"
-                    ? try registry.reportConnected(id, uid: uid, at: destination, now: now)
-                    : try registry.reportFailed(id, uid: uid, at: destination, now: now)
-                return (lease, registry.verifyNames(for: lease))
-            }
+            route = try book.report(parameters.lease, outcome, at: destination, uid: uid)
         } catch {
             throw VarlinkError(error)
         }
         return VarlinkReply(encoding: DiscoveryInterface.ReportReply(
-            endpoint: DiscoveryInterface.Endpoint(lease.tuple.endpoint), address: lease.tuple.address,
-            verifyNames: verifyNames(names, of: lease.tuple, pin: lease.pin)))
+            endpoint: DiscoveryInterface.Endpoint(route.tuple.endpoint), address: route.tuple.address,
+            verifyNames: route.verifyNames))
     }
 
     private func release(_ call: VarlinkCall, uid: UInt32) throws(VarlinkError) -> VarlinkReply {
         let id = try call.parameters(as: DiscoveryInterface.Release.self).lease
-        guard registry.withLock({ $0.release(id, uid: uid) }) else { throw VarlinkError(.noSuchLease(id)) }
+        guard book.release(id, uid: uid) else { throw VarlinkError(.noSuchLease(id)) }
         return VarlinkReply(encoding: DiscoveryInterface.ReleaseReply())
     }
 
     private func listLeases(uid: UInt32) -> VarlinkReply {
-        let now = time.now()
-        let leases = registry.withLock { $0.leases(of: uid, now: now) }
-        return VarlinkReply(encoding: DiscoveryInterface.ListLeasesReply(leases: leases.map(DiscoveryInterface.Lease.init)))
+        VarlinkReply(encoding: DiscoveryInterface.ListLeasesReply(leases: book.leases(of: uid).map(DiscoveryInterface.Lease.init)))
     }
 
     private func flush(_ call: VarlinkCall, uid: UInt32) throws(VarlinkError) -> VarlinkReply {
@@ -235,24 +183,20 @@ public final class DiscoveryService: VarlinkService {
         let stats = DiscoveryInterface.StatsReply(
             cachedNames: discovery.resolver.cachedEntries, cacheHits: counters.hits, cacheMisses: counters.misses,
             staleServed: counters.staleServed, dnsQueries: counters.dnsQueries, clients: limits.totalConnections,
-            leases: registry.withLock { $0.totalLeases },
-            uptimeSeconds: Int(time.now().timeIntervalSince(started)))
+            leases: book.totalLeases, uptimeSeconds: Int(time.now().timeIntervalSince(started)))
         // A tree, written in key order: the bytes stay what they were before the typed reply.
         return VarlinkReply(parameters: stats.parameters)
     }
 
-    /// `Trust`: the caller accepts `host` as a server of `domain`; its failure marks on the
-    /// host go, so that the next connection tries it at once.
     private func trust(_ call: VarlinkCall, uid: UInt32) throws(VarlinkError) -> VarlinkReply {
         let parameters = try call.parameters(as: DiscoveryInterface.Trust.self)
         let target = try Self.trustedTarget(domain: parameters.domain, host: parameters.host)
         let added: Bool
         do {
-            added = try changeTrust { store throws(TrustStoreFull) in try store.trust(target, uid: uid) }
+            added = try book.trust(target, uid: uid)
         } catch {
             throw .tooManyRequests
         }
-        registry.withLock { $0.clearFailures(uid: uid, host: target.host) }
         logger.info("trust", metadata: ["domain": "\(target.domain)", "host": "\(target.host)", "added": "\(added)"])
         return VarlinkReply(encoding: DiscoveryInterface.TrustReply(domain: target.domain, host: target.host, added: added))
     }
@@ -260,31 +204,14 @@ public final class DiscoveryService: VarlinkService {
     private func untrust(_ call: VarlinkCall, uid: UInt32) throws(VarlinkError) -> VarlinkReply {
         let parameters = try call.parameters(as: DiscoveryInterface.Untrust.self)
         let target = try Self.trustedTarget(domain: parameters.domain, host: parameters.host)
-        let removed = changeTrust { store in store.untrust(target, uid: uid) }
+        let removed = book.untrust(target, uid: uid)
         logger.info("untrust", metadata: ["domain": "\(target.domain)", "host": "\(target.host)", "removed": "\(removed)"])
         return VarlinkReply(encoding: DiscoveryInterface.UntrustReply(domain: target.domain, host: target.host, removed: removed))
     }
 
     private func listTrusted(uid: UInt32) -> VarlinkReply {
-        let targets = trust.withLock { $0.targets(of: uid) }
-        return VarlinkReply(encoding: DiscoveryInterface.ListTrustedReply(
-            trusted: targets.map { DiscoveryInterface.Trusted(domain: $0.domain, host: $0.host) }))
-    }
-
-    /// Changes the confirmations and, when `body` says it changed them, saves them.
-    private func changeTrust<Failure: Error>(_ body: (inout TrustStore) throws(Failure) -> Bool) throws(Failure) -> Bool {
-        try trustChanges.withLock { _ throws(Failure) in
-            let (changed, store) = try trust.withLock { store throws(Failure) in (try body(&store), store) }
-            if changed { saveTrust(store) }
-            return changed
-        }
-    }
-
-    // MARK: State for the rest of the daemon
-
-    /// Pins and leases, for saving and for status figures.
-    public func withRegistry<T>(_ body: (inout LeaseRegistry) -> T) -> T {
-        registry.withLock { body(&$0) }
+        VarlinkReply(encoding: DiscoveryInterface.ListTrustedReply(
+            trusted: book.trusted(by: uid).map { DiscoveryInterface.Trusted(domain: $0.domain, host: $0.host) }))
     }
 
     // MARK: Parameters

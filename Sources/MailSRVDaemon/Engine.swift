@@ -21,9 +21,10 @@ public final class Engine: Sendable {
     let upstreams: UpstreamSelection
     public let resolver: CachingResolver
     public let limits: UserLimits
+    /// Leases, pins, failure marks and confirmations.
+    public let book: LeaseBook
     public let service: DiscoveryService
     let files: StateFiles
-    let time: any TimeSource
     /// What the connection limits are derived from, besides the configuration.
     let descriptors: DescriptorBudget
     private let configuration: Mutex<DaemonConfiguration>
@@ -43,7 +44,6 @@ public final class Engine: Sendable {
         self.descriptors = descriptors
         upstreams = try UpstreamSelection(configuration.resolver, resolvConf: paths.resolvConf, make: upstream,
                                           logger: logger)
-        self.time = time
         resolver = CachingResolver(upstream: upstreams.upstream, time: time, settings: configuration.cache)
         var settings = host
         settings.retrievalOrder = configuration.retrievalOrder
@@ -51,23 +51,21 @@ public final class Engine: Sendable {
                             maxCallsInFlight: configuration.limits.callsInFlightPerUser,
                             maxTotalConnections: descriptors.connections)
         let discovery = Discovery(resolver: resolver, settings: settings)
-        service = DiscoveryService(
-            discovery: discovery,
-            registry: LeaseRegistry(failureMemory: configuration.failureMemory,
-                                    maxLeasesPerUID: configuration.limits.leasesPerUser),
-            limits: limits, trust: files.loadTrust(),
-            saveTrust: { [files] in files.saveTrust($0) }, time: time, logger: logger)
+        book = LeaseBook(discovery: discovery,
+                         registry: LeaseRegistry(failureMemory: configuration.failureMemory,
+                                                 maxLeasesPerUID: configuration.limits.leasesPerUser),
+                         trust: files.loadTrust(), saveTrust: { [files] in files.saveTrust($0) }, time: time)
+        service = DiscoveryService(book: book, limits: limits, time: time, logger: logger)
         self.configuration = Mutex(configuration)
         self.logger = logger
         files.loadCache(into: resolver)
-        files.loadPins(into: service, grace: configuration.pinGrace)
+        files.loadPins(into: book, grace: configuration.pinGrace)
         upstreams.follow { discovery.upstreamsChanged() }
     }
 
     /// The one-line state for `systemctl status`.
     var statusText: String {
-        let leases = service.withRegistry { $0.totalLeases }
-        return "Serving \(limits.totalConnections) client(s), \(leases) lease(s), \(resolver.cachedEntries) cached name(s)"
+        "Serving \(limits.totalConnections) client(s), \(book.totalLeases) lease(s), \(resolver.cachedEntries) cached name(s)"
     }
 
     /// Takes a reloaded configuration: upstreams (answers of servers no longer asked are
@@ -81,10 +79,7 @@ public final class Engine: Sendable {
         }
         limits.update(maxConnections: descriptors.connectionsPerUser(configured: new.limits.connectionsPerUser),
                       maxCallsInFlight: new.limits.callsInFlightPerUser)
-        service.withRegistry { registry in
-            registry.failureMemory = new.failureMemory
-            registry.maxLeasesPerUID = new.limits.leasesPerUser
-        }
+        book.update(failureMemory: new.failureMemory, maxLeasesPerUID: new.limits.leasesPerUser)
         SharedLogLevel.process.level = new.loggerLevel
         let needsRestart = new.restartOnlyChanges(from: old)
         if !needsRestart.isEmpty {
@@ -99,8 +94,8 @@ public final class Engine: Sendable {
 
     /// Writes pins and cache (periodically and on stop).
     func save() {
-        service.withRegistry { $0.prune(now: time.now()) }
-        files.savePins(of: service)
+        book.prune()
+        files.savePins(of: book)
         files.saveCache(of: resolver)
     }
 

@@ -26,6 +26,13 @@ extension VarlinkError {
         }
     }
 
+    init(_ error: AcquireError) {
+        switch error {
+        case .lookup(let error): self.init(error)
+        case .lease(let error): self.init(error)
+        }
+    }
+
     static let tooManyRequests = DiscoveryInterface.TooManyRequests().varlinkError
     static let permissionDenied = DiscoveryInterface.PermissionDenied().varlinkError
 }

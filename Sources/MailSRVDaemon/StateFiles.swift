@@ -33,21 +33,17 @@ struct StateFiles {
         write(paths.cacheFile) { try CacheFile.save(resolver.snapshot(), to: $0) }
     }
 
-    func loadPins(into service: DiscoveryService, grace: TimeInterval) {
+    func loadPins(into book: LeaseBook, grace: TimeInterval) {
         guard let snapshot = read(paths.pinFile, with: PinFile.load) else { return }
-        let now = time.now()
-        let (restored, dropped) = service.withRegistry { registry in
-            let dropped = registry.restore(snapshot.converted(time.fromWallClock), now: now, grace: grace)
-            return (registry.activePins(now: now), dropped)
-        }
+        let (restored, dropped) = book.restore(snapshot.converted(time.fromWallClock), grace: grace)
         if dropped > 0 {
             logger.warning("pins or failure marks over the limits dropped", metadata: ["file": "\(paths.pinFile.path)", "dropped": "\(dropped)"])
         }
         logger.info("pins restored", metadata: ["pins": "\(restored)", "grace": "\(grace)s"])
     }
 
-    func savePins(of service: DiscoveryService) {
-        let snapshot = service.withRegistry { $0.snapshot(now: time.now()) }.converted(time.wallClock)
+    func savePins(of book: LeaseBook) {
+        let snapshot = book.snapshot().converted(time.wallClock)
         write(paths.pinFile) { try PinFile.save(snapshot, to: $0) }
     }
 

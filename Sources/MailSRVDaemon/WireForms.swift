@@ -12,8 +12,9 @@ extension DiscoveryInterface.Endpoint {
 }
 
 extension DiscoveryInterface.Route {
-    init(_ tuple: Tuple, verifyNames: [String]) {
-        self.init(endpoint: DiscoveryInterface.Endpoint(tuple.endpoint), address: tuple.address, verifyNames: verifyNames)
+    init(_ route: MailDiscovery.Route) {
+        self.init(endpoint: DiscoveryInterface.Endpoint(route.tuple.endpoint), address: route.tuple.address,
+                  verifyNames: route.verifyNames)
     }
 }
 
