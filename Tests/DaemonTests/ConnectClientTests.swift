@@ -4,7 +4,8 @@ import Testing
 import TestSupport
 
 /// Debian's own mail clients, set up as the README says, through `mailsrvctl connect`:
-/// mbsync and offlineimap sync a mailbox into a Maildir, fetchmail fetches over POP3, neomutt sends.
+/// mbsync and offlineimap sync a mailbox into a Maildir, fetchmail fetches over POP3, neomutt
+/// reads a mailbox (in a pseudo-terminal) and sends.
 @Suite(.timeLimit(.minutes(3)), .enabled(if: getuid() == 0, "dovecot needs root"))
 struct ConnectClientTests {
     @Test func mbsyncSyncsTheMailboxThroughTheTunnel() async throws {
@@ -125,25 +126,22 @@ struct ConnectClientTests {
         #expect(dovecot.log.split(separator: "\n").contains { $0.contains("pop3-login: Info: Login: user=<alice>") && $0.contains(", TLS") })
     }
 
+    /// README.md's neomutt set-up as written, plus the password and the sender.
     @Test func neomuttSendsThroughTheTunnel() async throws {
         let world = try await TunnelWorld(label: "neomutt")
         defer { Task { await world.stop() } }
-        let smtp = try await world.submission("127.0.0.93", name: "neomutt-smtp", names: [world.domain])
+        let user = "alice@\(world.domain)"
+        let smtp = try await world.submission("127.0.0.93", name: "neomutt-smtp", names: [world.domain], user: user)
         try await world.publish([.init(service: "submission", port: smtp.submissionPort!, host: "smtp")],
                                 hosts: ["smtp": ["127.0.0.93"]])
         let rc = "\(world.directory)/neomuttrc"
-        try """
-            account-hook imap:// 'set tunnel = "\(world.tunnelCommand())"'
-            account-hook smtp:// 'set tunnel = "\(world.tunnelCommand(["--protocol", "submission"]))"'
-            set smtp_url = "smtp://alice@\(world.domain)/"
+        try (world.readmeSetup("neomutt") + """
             set smtp_pass = "secret"
-            set ssl_starttls = no
-            set ssl_force_tls = no
-            set from = "alice@\(world.domain)"
+            set from = "\(user)"
             set use_from = yes
             set record = ""
 
-            """.write(toFile: rc, atomically: true, encoding: .utf8)
+            """).write(toFile: rc, atomically: true, encoding: .utf8)
         let run = try await ChildProcess.run("/usr/bin/neomutt", ["-n", "-F", rc, "-s", "sent by neomutt", "bob@example.org"],
                                              input: Data("hello from neomutt\n".utf8),
                                              environment: ["HOME": world.directory, "PATH": "/usr/bin:/bin", "TERM": "dumb"],
@@ -152,7 +150,40 @@ struct ConnectClientTests {
         let received = try smtp.received()
         #expect(received.map(\.to) == [["bob@example.org"]])
         #expect(received.first?.tls == true)
-        #expect(received.first?.user == "alice")
+        #expect(received.first?.user == user)
         #expect(received.first?.data.contains("Subject: sent by neomutt") == true)
+    }
+
+    /// neomutt needs a terminal for IMAP: `script` gives it a pseudo-terminal. Its set-up is
+    /// README.md's as written, plus the password; it opens the INBOX through the tunnel,
+    /// pipes the one message there (which exists only on the server) into a file and quits.
+    @Test func neomuttReadsTheInboxThroughTheTunnel() async throws {
+        let world = try await TunnelWorld(label: "neomutt-imap")
+        defer { Task { await world.stop() } }
+        let user = "alice@\(world.domain)"
+        let dovecot = try await world.dovecot("127.0.0.95", greeting: "neomutt imap server", names: [world.domain],
+                                              users: [user: "secret"])
+        let token = UUID().uuidString
+        try dovecot.deliver(to: user, message: "Subject: only on the server\r\n\r\n\(token)\r\n")
+        try await world.publish([.init(service: "imap", port: dovecot.imapPort, host: "mail")],
+                                hosts: ["mail": ["127.0.0.95"]])
+        let piped = "\(world.directory)/piped"
+        let rc = "\(world.directory)/neomuttrc"
+        try (world.readmeSetup("neomutt") + """
+            set imap_pass = "secret"
+            set wait_key = no
+
+            """).write(toFile: rc, atomically: true, encoding: .utf8)
+        let neomutt = "/usr/bin/neomutt -n -F \(rc) -e 'push \"<pipe-message>cat > \(piped)<enter><quit>\"'"
+        // script -e: neomutt's exit status; a neomutt that never gets there is killed at the timeout.
+        let run = try await ChildProcess.run("/usr/bin/script", ["-q", "-e", "-c", neomutt, "/dev/null"],
+                                             environment: ["HOME": world.directory, "PATH": "/usr/bin:/bin",
+                                                           "TERM": "xterm", "COLUMNS": "80", "LINES": "24"],
+                                             timeout: .seconds(90))
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let message = (try? String(contentsOfFile: piped, encoding: .utf8)) ?? ""
+        #expect(message.contains("Subject: only on the server") && message.contains(token), "\(run.stdout)")
+        #expect(dovecot.log.split(separator: "\n")
+            .contains { $0.contains("imap-login: Info: Login: user=<\(user)>") && $0.contains(", TLS") }, "\(dovecot.log)")
     }
 }

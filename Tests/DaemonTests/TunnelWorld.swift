@@ -44,8 +44,10 @@ final class TunnelWorld: @unchecked Sendable {
     }
 
     /// Starts Dovecot on `address`; stopped with the world. `names`: its certificate's names
-    /// (nil: no TLS); `untrusted`: that certificate comes from a CA the tunnel does not trust.
-    func dovecot(_ address: String, greeting: String, names: [String]?, untrusted: Bool = false) async throws -> DovecotServer {
+    /// (nil: no TLS); `untrusted`: that certificate comes from a CA the tunnel does not trust;
+    /// `users`: login → password.
+    func dovecot(_ address: String, greeting: String, names: [String]?, untrusted: Bool = false,
+                 users: [String: String] = ["alice": "secret"]) async throws -> DovecotServer {
         var certificate: ServerCertificate? = if let names { try await self.certificate(names) } else { nil }
         if untrusted, let names {
             let other = "\(directory)/untrusted-\(UUID().uuidString.prefix(8))"
@@ -54,15 +56,18 @@ final class TunnelWorld: @unchecked Sendable {
             untrustedCAs.append(ca.certificateFile)
             certificate = try await ca.issue(names: names, file: "server")
         }
-        let server = try await DovecotServer.start(.init(address: address, greeting: greeting, certificate: certificate))
+        let server = try await DovecotServer.start(.init(address: address, greeting: greeting,
+                                                         certificate: certificate, users: users))
         servers.append { await server.stop() }
         return server
     }
 
-    /// Starts the submission server on `address`; stopped with the world.
-    func submission(_ address: String, name: String, names: [String]?, plain: Bool = false) async throws -> SubmissionServer {
+    /// Starts the submission server on `address`, `user` its one login; stopped with the world.
+    func submission(_ address: String, name: String, names: [String]?, plain: Bool = false,
+                    user: String = "alice") async throws -> SubmissionServer {
         let certificate: ServerCertificate? = if let names { try await self.certificate(names) } else { nil }
-        let server = try await SubmissionServer.start(address: address, name: name, certificate: certificate, plain: plain)
+        let server = try await SubmissionServer.start(address: address, name: name, certificate: certificate,
+                                                      plain: plain, user: user)
         servers.append { await server.stop() }
         return server
     }
