@@ -189,8 +189,7 @@ public final class DiscoveryService: VarlinkService {
     }
 
     private func trust(_ call: VarlinkCall, uid: UInt32) throws(VarlinkError) -> VarlinkReply {
-        let parameters = try call.parameters(as: DiscoveryInterface.Trust.self)
-        let target = try Self.trustedTarget(domain: parameters.domain, host: parameters.host)
+        let target = try Self.trustedTarget(call.parameters(as: DiscoveryInterface.Trust.self))
         let added: Bool
         do {
             added = try book.trust(target, uid: uid)
@@ -202,8 +201,7 @@ public final class DiscoveryService: VarlinkService {
     }
 
     private func untrust(_ call: VarlinkCall, uid: UInt32) throws(VarlinkError) -> VarlinkReply {
-        let parameters = try call.parameters(as: DiscoveryInterface.Untrust.self)
-        let target = try Self.trustedTarget(domain: parameters.domain, host: parameters.host)
+        let target = try Self.trustedTarget(call.parameters(as: DiscoveryInterface.Untrust.self))
         let removed = book.untrust(target, uid: uid)
         logger.info("untrust", metadata: ["domain": "\(target.domain)", "host": "\(target.host)", "removed": "\(removed)"])
         return VarlinkReply(encoding: DiscoveryInterface.UntrustReply(domain: target.domain, host: target.host, removed: removed))
@@ -223,9 +221,10 @@ public final class DiscoveryService: VarlinkService {
     }
 
     /// `Trust`'s and `Untrust`'s `domain` and `host`, as A-labels.
-    private static func trustedTarget(domain: String, host: String) throws(VarlinkError) -> TrustedTarget {
+    private static func trustedTarget<Change>(
+        _ parameters: DiscoveryInterface.ConfirmationCall<Change>) throws(VarlinkError) -> TrustedTarget {
         do {
-            return try TrustedTarget(domain: domain, host: host)
+            return try TrustedTarget(domain: parameters.target.domain, host: parameters.target.host)
         } catch {
             switch error {
             case .domain: throw .invalidParameter("domain")

@@ -1,26 +1,41 @@
 import Varlink
 
 extension DiscoveryInterface {
-    /// `Trust`: the caller accepts `host` as a server of `domain` (CLIENTS.md §2).
-    public struct Trust: DiscoveryCall {
-        public typealias Reply = TrustReply
-        public static var method: Method { .trust }
+    /// `Trust` and `Untrust`: both take one confirmation (CLIENTS.md §2), a ``Trusted``'s
+    /// members at the top level; `Change` says which method it is and what it replies.
+    public struct ConfirmationCall<Change: ConfirmationChange>: DiscoveryCall {
+        public typealias Reply = Change.Reply
+        public static var method: Method { Change.method }
 
-        public var domain = ""
-        public var host = ""
+        public var target = Trusted()
 
         public init() {}
 
         public init(domain: String, host: String) {
-            self.domain = domain
-            self.host = host
+            target = Trusted(domain: domain, host: host)
         }
 
         @inlinable
         public mutating func members<M: VarlinkMembers>(_ members: inout M) throws(M.Failure) {
-            try members.member("domain", &domain)
-            try members.member("host", &host)
+            try target.members(&members)
         }
+    }
+
+    /// `Trust`: the caller accepts `host` as a server of `domain` (CLIENTS.md §2).
+    public typealias Trust = ConfirmationCall<Confirm>
+    /// `Untrust`: withdraws a confirmation of the caller.
+    public typealias Untrust = ConfirmationCall<Withdraw>
+
+    /// `Trust`'s method and reply.
+    public enum Confirm: ConfirmationChange {
+        public typealias Reply = TrustReply
+        public static var method: Method { .trust }
+    }
+
+    /// `Untrust`'s method and reply.
+    public enum Withdraw: ConfirmationChange {
+        public typealias Reply = UntrustReply
+        public static var method: Method { .untrust }
     }
 
     public struct TrustReply: VarlinkStruct {
@@ -43,28 +58,6 @@ extension DiscoveryInterface {
             try members.member("domain", &domain)
             try members.member("host", &host)
             try members.member("added", &added)
-        }
-    }
-
-    /// `Untrust`: withdraws a confirmation of the caller.
-    public struct Untrust: DiscoveryCall {
-        public typealias Reply = UntrustReply
-        public static var method: Method { .untrust }
-
-        public var domain = ""
-        public var host = ""
-
-        public init() {}
-
-        public init(domain: String, host: String) {
-            self.domain = domain
-            self.host = host
-        }
-
-        @inlinable
-        public mutating func members<M: VarlinkMembers>(_ members: inout M) throws(M.Failure) {
-            try members.member("domain", &domain)
-            try members.member("host", &host)
         }
     }
 
@@ -115,4 +108,10 @@ extension DiscoveryInterface {
             try members.member("trusted", &trusted)
         }
     }
+}
+
+/// Which change of a confirmation a ``DiscoveryInterface/ConfirmationCall`` makes.
+public protocol ConfirmationChange: Sendable {
+    associatedtype Reply: VarlinkStruct
+    static var method: DiscoveryInterface.Method { get }
 }

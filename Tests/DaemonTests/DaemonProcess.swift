@@ -140,8 +140,14 @@ extension VarlinkReply {
 
     subscript(_ name: String) -> JSONValue? { parameters[name] }
 
-    /// The reply's `endpoint` without its `ttl`, which counts down between two replies.
-    var endpointWithoutTTL: JSONObject? { self["endpoint"]?.objectValue?.filter { $0.key != "ttl" } }
+    /// The reply's `endpoint` without its `ttl`.
+    var endpointWithoutTTL: JSONValue? { self["endpoint"]?.withoutTTL }
+}
+
+extension JSONValue {
+    /// An endpoint without its `ttl`, which counts down between two replies: what stays
+    /// the same for the same target.
+    var withoutTTL: JSONValue { .object(objectValue?.filter { $0.key != "ttl" } ?? [:]) }
 }
 
 /// A new blocking stream socket connected to the Unix socket at `path`; the caller closes it.

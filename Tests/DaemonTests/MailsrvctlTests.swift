@@ -53,7 +53,7 @@ import Varlink
         let printedCandidates = printed["candidates"]?.arrayValue ?? []
         let directCandidates = direct["candidates"]?.arrayValue ?? []
         #expect(printedCandidates.map(serviceAndPriority) == directCandidates.map(serviceAndPriority))
-        #expect(Set(printedCandidates.map(withoutTTL)) == Set(directCandidates.map(withoutTTL)))
+        #expect(Set(printedCandidates.map(\.withoutTTL)) == Set(directCandidates.map(\.withoutTTL)))
         #expect(printedCandidates.count == 6)
         // One line, the daemon's serialization (sorted keys, no spaces).
         #expect(result.stdout.hasSuffix("}\n"))
@@ -236,12 +236,6 @@ import Varlink
 
     private func serviceAndPriority(_ candidate: JSONValue) -> String {
         "\(candidate["service"]?.stringValue ?? "?")/\(candidate["priority"]?.intValue ?? -1)"
-    }
-
-    private func withoutTTL(_ candidate: JSONValue) -> JSONValue {
-        var object = candidate.objectValue ?? [:]
-        object["ttl"] = nil
-        return .object(object)
     }
 
     /// `Label: value` lines.
