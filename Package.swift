@@ -25,14 +25,16 @@ let package = Package(
         // The system OpenSSL (libssl-dev) for `mailsrvctl connect`, and the calls it defines as macros.
         .target(name: "CTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
 
+        // System calls retried while a signal interrupts them (EINTR): the one place that does it.
+        .target(name: "SystemCall"),
         // The discovery engine: mail domains, SRV ordering, TTL cache. No NIO; only libidn2 for IDNA.
-        .target(name: "MailDiscovery", dependencies: ["CIDN2"]),
+        .target(name: "MailDiscovery", dependencies: ["CIDN2", "SystemCall"]),
         // libunbound behind MailDiscovery's `DNSQuerying` protocol.
-        .target(name: "Resolver", dependencies: ["CUnbound", "MailDiscovery"]),
+        .target(name: "Resolver", dependencies: ["CUnbound", "MailDiscovery", "SystemCall"]),
         // SO_PEERCRED's struct ucred, which glibc hides from Swift.
         .target(name: "CPeerCredentials"),
         // Varlink framing and messages; NIOCore only.
-        .target(name: "Varlink", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        .target(name: "Varlink", dependencies: ["SystemCall", .product(name: "NIOCore", package: "swift-nio")]),
         .target(name: "Systemd", dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]),
 
         // The contract of io.mailsrvd.Discovery (its text, names, typed parameters of every

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Glibc
+import SystemCall
 
 /// A state file: one JSON document with a version, dates as seconds since 1970, written
 /// atomically (temporary file, then rename) and readable by its owner only (0600).
@@ -27,8 +28,7 @@ public enum JSONFile {
         let written = data.withUnsafeBytes { bytes -> Bool in
             var offset = 0
             while offset < bytes.count {
-                let count = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if count < 0 && errno == EINTR { continue }
+                let count = untilNotInterrupted { write(descriptor, bytes.baseAddress! + offset, bytes.count - offset) }
                 guard count > 0 else { return false }
                 offset += count
             }
@@ -77,8 +77,7 @@ public enum JSONFile {
         let count = data.withUnsafeMutableBytes { buffer -> Int in
             var offset = 0
             while offset < buffer.count {
-                let n = read(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if n < 0 && errno == EINTR { continue }
+                let n = untilNotInterrupted { read(descriptor, buffer.baseAddress! + offset, buffer.count - offset) }
                 guard n > 0 else { break }
                 offset += n
             }

@@ -1,4 +1,5 @@
 import Glibc
+import SystemCall
 import Synchronization
 
 /// A dedicated thread that waits on one file descriptor (libunbound's `ub_fd`) and a
@@ -68,7 +69,7 @@ final class PollThread: @unchecked Sendable {
     func wake() {
         var byte: UInt8 = 1
         // EAGAIN: the pipe is full of wake-ups already, which is just as good.
-        while write(wakeWrite, &byte, 1) < 0 && errno == EINTR {}
+        _ = untilNotInterrupted { write(wakeWrite, &byte, 1) }
     }
 
     /// Makes the thread end and waits for it (or detaches it when called from the thread
@@ -91,11 +92,8 @@ final class PollThread: @unchecked Sendable {
         while !stopping.load(ordering: .sequentiallyConsistent) {
             fds[0].revents = 0
             fds[1].revents = 0
-            let n = poll(&fds, 2, nextTimeout())
-            if n < 0 {
-                if errno == EINTR { continue }
-                return   // EBADF/ENOMEM/EINVAL: nothing sensible left to do on this thread
-            }
+            let n = untilNotInterrupted { poll(&fds, 2, nextTimeout()) }
+            if n < 0 { return }   // EBADF/ENOMEM/EINVAL: nothing sensible left to do on this thread
             if fds[1].revents != 0 {
                 while read(wakeRead, &drain, drain.count) > 0 {}
                 if stopping.load(ordering: .sequentiallyConsistent) { return }

@@ -1,4 +1,5 @@
 import Glibc
+import SystemCall
 
 /// A blocking, connected Unix stream socket: the thin layer of C calls under ``VarlinkClient``.
 /// Every call goes through ``UnixSocket/retrying(_:_:)``, which retries `EINTR` and
@@ -77,19 +78,16 @@ final class UnixSocket {
         }
     }
 
-    /// Runs a system call until it does not fail with `EINTR`; on `-1`, throws
-    /// ``VarlinkClientError/timedOut`` for `EAGAIN` (a socket timeout expired),
-    /// ``VarlinkClientError/connectionClosed`` for `EPIPE`/`ECONNRESET`, else the errno.
+    /// Runs a system call until it does not fail with `EINTR` (``untilNotInterrupted(_:)``);
+    /// on `-1`, throws ``VarlinkClientError/timedOut`` for `EAGAIN` (a socket timeout
+    /// expired), ``VarlinkClientError/connectionClosed`` for `EPIPE`/`ECONNRESET`, else the errno.
     private static func retrying(_ name: String, _ body: () -> Int) throws(VarlinkClientError) -> Int {
-        while true {
-            let result = body()
-            if result != -1 { return result }
-            switch errno {
-            case EINTR: continue
-            case EAGAIN, EWOULDBLOCK: throw .timedOut
-            case EPIPE, ECONNRESET: throw .connectionClosed
-            case let code: throw .systemCall(name, errno: code)
-            }
+        let result = untilNotInterrupted(body)
+        if result != -1 { return result }
+        switch errno {
+        case EAGAIN, EWOULDBLOCK: throw .timedOut
+        case EPIPE, ECONNRESET: throw .connectionClosed
+        case let code: throw .systemCall(name, errno: code)
         }
     }
 }
