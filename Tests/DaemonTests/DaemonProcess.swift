@@ -71,6 +71,13 @@ final class DaemonProcess: @unchecked Sendable {
         throw DaemonFailure("mailsrvd did not serve \(socket) within 20 s: \(log)")
     }
 
+    /// Whether the daemon's pin file holds a pin (a save has happened since one was made).
+    var hasSavedPin: Bool {
+        guard let data = try? Data(contentsOf: directory.appendingPathComponent("state/pins.json")),
+              let file = try? JSONValue(parsing: Array(data)) else { return false }
+        return file["contents"]?["pins"]?.arrayValue?.isEmpty == false
+    }
+
     /// What the daemon wrote on stderr so far.
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
@@ -148,6 +155,16 @@ extension JSONValue {
     /// An endpoint without its `ttl`, which counts down between two replies: what stays
     /// the same for the same target.
     var withoutTTL: JSONValue { .object(objectValue?.filter { $0.key != "ttl" } ?? [:]) }
+}
+
+/// Polls `condition` every 20 ms until it holds or `seconds` have passed; its last value.
+func eventually(within seconds: Int, _ condition: () throws -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    while ContinuousClock.now < deadline {
+        if try condition() { return true }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    return try condition()
 }
 
 /// A new blocking stream socket connected to the Unix socket at `path`; the caller closes it.

@@ -13,7 +13,7 @@ import Varlink
         let knot = try await KnotServer.start(signing: false)
         let daemon = try await DaemonProcess(dnsServer: knot.forwarder)
         let flood = FloodClients(socket: daemon.socket, count: 6, email: "a@live.example.net", want: "imaps")
-        try await Task.sleep(for: .seconds(1))
+        #expect(try await eventually(within: 20) { flood.served >= 20 }, "some replies before the change")
         // Replies before the change starts must be old; the new data may show from then on
         // (knot serves it before `change` returns), and must within the TTL after it returned.
         let changing = ContinuousClock.now
@@ -21,7 +21,8 @@ import Varlink
             .unset(owner: "live", type: "A"), .set(owner: "live", ttl: 2, type: "A", data: "127.0.0.98"),
         ])
         let changed = ContinuousClock.now
-        try await Task.sleep(for: .seconds(5))
+        // Until every client has been answered past the TTL (2 s, and libunbound counts whole seconds).
+        #expect(try await eventually(within: 20) { flood.servedSince(changed + .milliseconds(3500)) == 6 })
         let result = await flood.finish()
         #expect(result.failures == [], "well-formed Lookups failed during the zone change")
         #expect(result.replies.count > 50)
@@ -55,12 +56,13 @@ import Varlink
         #expect(before.error == nil)
         let flood = FloodClients(socket: first.socket, count: 8, email: "flood@example.net", want: "retrieval",
                                  reconnect: true)
-        try await Task.sleep(for: .milliseconds(1500))    // one periodic save, under load
+        // One periodic save of the pin, under load.
+        #expect(try await eventually(within: 20) { flood.served > 0 && first.hasSavedPin })
         let servedBefore = flood.served
         #expect(await first.stop(signal: SIGKILL) == SIGKILL)
         let second = try await DaemonProcess(dnsServer: knot.forwarder, config: config, directory: first.directory)
         let restarted = ContinuousClock.now
-        try await Task.sleep(for: .seconds(2))
+        #expect(try await eventually(within: 20) { flood.servedSince(restarted) == 8 }, "every client back")
         let result = await flood.finish()
         #expect(servedBefore > 0)
         #expect(result.failures == [], "a well-formed call got an error reply")
@@ -324,6 +326,11 @@ final class FloodClients: Sendable {
 
     /// Successful calls so far.
     var served: Int { state.withLock { $0.served } }
+
+    /// How many clients have had a call succeed after `instant`.
+    func servedSince(_ instant: ContinuousClock.Instant) -> Int {
+        state.withLock { $0.result.lastSuccess.values.count { $0 > instant } }
+    }
 
     func finish() async -> Result {
         state.withLock { $0.stop = true }

@@ -182,11 +182,9 @@ import Varlink
     /// Polls `condition` for up to two seconds; records an issue when it never holds.
     private func waitUntil(sourceLocation: SourceLocation = #_sourceLocation,
                            _ condition: () throws -> Bool) async throws {
-        for _ in 0..<100 {
-            if try condition() { return }
-            try await Task.sleep(for: .milliseconds(20))
+        if try await !eventually(within: 2, condition) {
+            Issue.record("condition never held", sourceLocation: sourceLocation)
         }
-        Issue.record("condition never held", sourceLocation: sourceLocation)
     }
 
     /// Starts a daemon, runs `abuse` while another connection does Lookups in a loop,

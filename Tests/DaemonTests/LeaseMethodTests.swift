@@ -14,29 +14,6 @@ import Varlink
         "\(route["endpoint"]?["host"]?.stringValue ?? "-") \(route["address"]?.stringValue ?? "-")"
     }
 
-    @Test func aSecondConnectionOfTheSameUserReusesThePinWithoutDNS() async throws {
-        let daemon = try await DaemonProcess(dnsServer: try await SharedKnot.server().forwarder)
-        let first = try daemon.connect()
-        let one = try first.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "alice@example.net"])
-        #expect(one.error == nil)
-        #expect(one["reused"] == false)
-        #expect(one["verifyNames"] == ["example.net"])
-        #expect(one["endpoint"]?["service"] == "imaps")
-        let queries = try daemon.call(.stats)["dnsQueries"]
-        let second = try daemon.connect()
-        let two = try second.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "bob@example.net"])
-        #expect(two["reused"] == true)
-        #expect(tuple(two) == tuple(one))
-        #expect(two.endpointWithoutTTL == one.endpointWithoutTTL)
-        #expect((two["endpoint"]?["ttl"]?.intValue ?? -1) <= (one["endpoint"]?["ttl"]?.intValue ?? -1))
-        #expect(two["lease"] != one["lease"])
-        #expect(try daemon.call(.stats)["dnsQueries"] == queries)
-        let submission = try second.call(DiscoveryInterface.Method.acquire.qualifiedName,
-                                         ["email": "alice@example.net", "want": "submission"])
-        #expect(submission["reused"] == false, "another want is another pin")
-        await daemon.stop()
-    }
-
     @Test func thePinHoldsPastTheRecordsTTLAndALiveDNSChange() async throws {
         let knot = try await KnotServer.start(signing: false)
         let daemon = try await DaemonProcess(dnsServer: knot.forwarder)
@@ -172,34 +149,6 @@ import Varlink
         await daemon.stop()
     }
 
-    @Test func reportConnectedReleaseAndListLeases() async throws {
-        let daemon = try await DaemonProcess(dnsServer: try await SharedKnot.server().forwarder)
-        let client = try daemon.connect()
-        let acquired = try client.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "alice@example.net", "want": "imaps"])
-        let lease = try #require(acquired["lease"]?.stringValue)
-        #expect(lease.count == 32 && lease.allSatisfy(\.isHexDigit))
-        let connected = try client.call(DiscoveryInterface.Method.report.qualifiedName, ["lease": .string(lease), "outcome": "connected"])
-        #expect(tuple(connected) == tuple(acquired))
-        let listed = try client.call(DiscoveryInterface.Method.listLeases.qualifiedName)
-        let leases = try #require(listed["leases"]?.arrayValue)
-        #expect(leases.count == 1)
-        #expect(leases[0]["lease"] == .string(lease))
-        #expect(leases[0]["email"] == "alice@example.net")
-        #expect(leases[0]["want"] == "imaps")
-        #expect(leases[0]["state"] == "connected")
-        #expect(leases[0]["address"] == acquired["address"])
-        let badOutcome = try client.call(DiscoveryInterface.Method.report.qualifiedName, ["lease": .string(lease), "outcome": "maybe"])
-        #expect(badOutcome["parameter"] == "outcome")
-        #expect(try client.call(DiscoveryInterface.Method.release.qualifiedName, ["lease": .string(lease)]).error == nil)
-        #expect(try client.call(DiscoveryInterface.Method.listLeases.qualifiedName)["leases"] == [])
-        let twice = try client.call(DiscoveryInterface.Method.release.qualifiedName, ["lease": .string(lease)])
-        #expect(twice.errorName == "NoSuchLease")
-        #expect(twice["lease"] == .string(lease))
-        let unknown = try client.call(DiscoveryInterface.Method.report.qualifiedName, ["lease": "0123", "outcome": "failed"])
-        #expect(unknown.errorName == "NoSuchLease")
-        await daemon.stop()
-    }
-
     @Test func leasesDieWithTheirConnectionAndThePinWithTheLastLease() async throws {
         let daemon = try await DaemonProcess(dnsServer: try await SharedKnot.server().forwarder)
         let holder = try daemon.connect()
@@ -230,18 +179,6 @@ import Varlink
         let third = try client.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@example.net"])
         #expect(third.errorName == "TooManyRequests")
         #expect(try client.call(DiscoveryInterface.Method.lookup.qualifiedName, ["email": "a@example.net"]).error == nil)
-        await daemon.stop()
-    }
-
-    @Test func acquireErrors() async throws {
-        let daemon = try await DaemonProcess(dnsServer: try await SharedKnot.server().forwarder)
-        let client = try daemon.connect()
-        let invalid = try client.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "@example.net"])
-        #expect(invalid.errorName == "InvalidAddress")
-        let none = try client.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@nothing.example.net", "want": "submission"])
-        #expect(none.parameters == ["domain": "nothing.example.net", "want": "submission"])
-        let want = try client.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@example.net", "want": 3])
-        #expect(want["parameter"] == "want")
         await daemon.stop()
     }
 }

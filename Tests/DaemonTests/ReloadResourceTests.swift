@@ -11,16 +11,6 @@ import Varlink
         (try? FileManager.default.contentsOfDirectory(atPath: directory).count) ?? -1
     }
 
-    /// Polls `condition` every 20 ms until it holds or `seconds` have passed; its last value.
-    func eventually(within seconds: Int, _ condition: () throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while ContinuousClock.now < deadline {
-            if try condition() { return true }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return try condition()
-    }
-
     @Test func aHundredReloadsThatReplaceTheResolverLeaveNoThreadsOrDescriptors() async throws {
         let knot = try await SharedKnot.server()
         // A long query timeout: before the fix, every replaced resolver lived that long.

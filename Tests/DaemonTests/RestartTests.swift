@@ -72,7 +72,7 @@ import Varlink
         let first = try await DaemonProcess(dnsServer: knot.forwarder, config: config)
         let holder = try first.connect()
         let before = try holder.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@example.net"])
-        try await Task.sleep(for: .milliseconds(1500))
+        #expect(try await eventually(within: 20) { first.hasSavedPin }, "a periodic save")
         #expect(await first.stop(signal: SIGKILL) == SIGKILL)
         let second = try await DaemonProcess(dnsServer: knot.forwarder, config: config, directory: first.directory)
         let after = try acquire(second, "a@example.net")

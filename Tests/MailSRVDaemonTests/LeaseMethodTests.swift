@@ -13,6 +13,7 @@ import Varlink
         try await withDaemon { daemon in
             let first = try await daemon.reply(to: acquire("a@example.net"))
             #expect(!first.reused)
+            #expect(first.verifyNames == ["example.net"] && first.endpoint.service == "imaps")
             // Even with the cache flushed, the pin answers: no query goes out.
             _ = try await daemon.reply(to: DiscoveryInterface.Flush(domain: nil), uid: 0)
             let queries = try await daemon.reply(to: DiscoveryInterface.Stats()).dnsQueries
@@ -21,8 +22,9 @@ import Varlink
             #expect(second.endpoint == first.endpoint && second.address == first.address)
             #expect(second.lease != first.lease)
             #expect(try await daemon.reply(to: DiscoveryInterface.Stats()).dnsQueries == queries)
-            // Another uid has its own pin.
+            // Another uid has its own pin, another want is another pin.
             #expect(try await daemon.reply(to: acquire("a@example.net"), uid: 1001).reused == false)
+            #expect(try await daemon.reply(to: acquire("a@example.net", want: "submission"), connection: 2).reused == false)
         }
     }
 
@@ -79,14 +81,34 @@ import Varlink
         }
     }
 
-    @Test func reportTakesConnectedOrFailedOnly() async throws {
+    @Test func reportTakesConnectedOrFailedOnlyAndAReleasedLeaseIsGone() async throws {
         try await withDaemon { daemon in
-            let lease = try await daemon.reply(to: acquire("a@example.net"))
+            let lease = try await daemon.reply(to: acquire("alice@example.net"))
+            #expect(lease.lease.count == 32 && lease.lease.allSatisfy(\.isHexDigit))
             let call = VarlinkCall(DiscoveryInterface.Report(lease: lease.lease, outcome: "maybe"))
             #expect(await daemon.varlinkError(call) == .invalidParameter("outcome"))
             let connected = try await daemon.reply(to: DiscoveryInterface.Report(lease: lease.lease, outcome: "connected"))
             #expect(connected.address == lease.address)
-            #expect(try await daemon.reply(to: DiscoveryInterface.ListLeases()).leases.first?.state == "connected")
+            let listed = try await daemon.reply(to: DiscoveryInterface.ListLeases()).leases
+            #expect(listed == [DiscoveryInterface.Lease(lease: lease.lease, email: "alice@example.net", want: "imaps",
+                                                        endpoint: lease.endpoint, address: lease.address, state: "connected")])
+            _ = try await daemon.reply(to: DiscoveryInterface.Release(lease: lease.lease))
+            #expect(try await daemon.reply(to: DiscoveryInterface.ListLeases()).leases.isEmpty)
+            #expect(try await daemon.failure(DiscoveryInterface.Release(lease: lease.lease)) == .noSuchLease(.init(lease: lease.lease)))
+            #expect(try await daemon.failure(DiscoveryInterface.Report(lease: "0123", outcome: "failed")) == .noSuchLease(.init(lease: "0123")))
+        }
+    }
+
+    @Test func acquireErrorsAreTheProtocolsErrors() async throws {
+        try await withDaemon { daemon async throws in
+            #expect(try await daemon.failure(acquire("@example.net")) == .invalidAddress(.init(email: "@example.net")))
+            #expect(try await daemon.failure(acquire("a@nothing.example.net", want: "submission"))
+                == .noService(.init(domain: "nothing.example.net", want: "submission")))
+            let method = DiscoveryInterface.Method.acquire.qualifiedName
+            #expect(await daemon.varlinkError(VarlinkCall(method: method, parameters: ["email": "a@example.net", "want": 3]))
+                == .invalidParameter("want"))
+            #expect(await daemon.varlinkError(VarlinkCall(method: method, parameters: ["email": "a@example.net", "want": "imap-groups"]))
+                == .invalidParameter("want"))
         }
     }
 }
