@@ -66,11 +66,12 @@ let package = Package(
 
         // The load generator and NUL-echo floor of `make bench` (bench/run.sh); no dependencies.
         .executableTarget(name: "mailsrvbench", dependencies: ["MailDiscovery", "MailSRVDaemon", "Varlink",
-                                                               .product(name: "Logging", package: "swift-log")]),
+                                                               .product(name: "Logging", package: "swift-log")],
+                          path: "Benchmarks/mailsrvbench"),
 
         // Load and hostile clients against the real daemon (make soak, RELIABILITY.md).
         .executableTarget(name: "mailsrvsoak", dependencies: ["Varlink", "MailSRVInterface", "KnotHarness"],
-                          swiftSettings: [.swiftLanguageMode(.v5)]),
+                          path: "Benchmarks/mailsrvsoak"),
 
         // Test support: child processes that keep the cooperative pool free; a real Knot DNS
         // server on a free loopback port.

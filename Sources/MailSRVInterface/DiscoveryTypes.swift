@@ -42,6 +42,14 @@ extension DiscoveryInterface {
             try members.member("addresses", &addresses)
             try members.member("ttl", &ttl)
         }
+
+        /// The endpoint with its ttl at 0: what stays the same while the ttl counts down,
+        /// so that two replies naming one endpoint (a pin restored, a lease reused) compare equal.
+        public var withoutTTL: Endpoint {
+            var endpoint = self
+            endpoint.ttl = 0
+            return endpoint
+        }
     }
 
     /// `type Lease`: one of the caller's leases.

@@ -54,3 +54,14 @@ public enum VarlinkServiceCalls {
         }
     }
 }
+
+extension VarlinkClient {
+    /// Calls `call`'s method with its parameters and waits for the reply: its output
+    /// parameters typed, or the error the server replied. Throws when the call cannot be
+    /// made or the reply does not decode as `Call.Reply`.
+    public func call<Call: VarlinkMethodCall>(_ call: Call) throws -> Result<Call.Reply, VarlinkError> {
+        let reply = try self.call(Call.qualifiedMethodName, call.parameters)
+        if let error = reply.varlinkError { return .failure(error) }
+        return .success(try Call.Reply(parameters: reply.parameters))
+    }
+}

@@ -1,0 +1,29 @@
+import Foundation
+import Varlink
+
+/// The soak's internal mode, run as uid 65534 by the soak itself.
+enum Probes {
+    /// Prints `latencies COUNT FAILURES P50 P99 MAX` (milliseconds) of cached Lookups on one
+    /// connection, one every 10 ms for `seconds`; a failed call ends the loop. The exit status.
+    static func latencies(socket: String, seconds: Double) -> Int32 {
+        guard let client = try? VarlinkClient.connect(to: socket, timeout: .seconds(10)) else { say("connect failed"); return 1 }
+        var latencies: [Double] = []
+        var failures = 0
+        let end = Date() + seconds
+        while Date() < end {
+            let began = ContinuousClock.now
+            let failure = Lookups.wellFormed(client, 0)
+            let elapsed = ContinuousClock.now - began
+            latencies.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+            if failure != nil { failures += 1; break }
+            usleep(10_000)
+        }
+        latencies.sort()
+        func percentile(_ p: Double) -> Double {
+            latencies.isEmpty ? .infinity : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
+        }
+        say(String(format: "latencies %d %d %.2f %.2f %.2f", latencies.count, failures, percentile(0.5), percentile(0.99),
+                   latencies.last ?? .infinity))
+        return 0
+    }
+}
