@@ -31,6 +31,23 @@ import Varlink
         }
     }
 
+    @Test func lookupAnswersTheOrderedCandidatesOfTheTestZone() async throws {
+        try await withDaemon { daemon in
+            let reply = try await daemon.reply(to: lookup("alice@example.net", want: "submission"))
+            #expect(reply.domain == "example.net" && reply.source == "dns" && reply.dnssec == "insecure")
+            #expect(reply.verifyNames == ["example.net"])
+            let summary = reply.candidates.map { "\($0.service) \($0.host):\($0.port)" }
+            #expect(Set(summary.prefix(2)) == ["submissions smtp1.example.net:465", "submissions smtp2.example.net:465"])
+            #expect(Array(summary.dropFirst(2)) == ["submission smtp1.example.net:587", "submission smtp2.example.net:2525",
+                                                    "submission smtp2.example.net:25", "submission smtp-backup.example.net:587"])
+            let first = try #require(reply.candidates.first)
+            #expect(first.tls == "implicit" && first.priority == 0 && first.weight == 1 && first.ttl == 600)
+            #expect(try await daemon.reply(to: lookup("bob@example.net", want: "submission")).source == "cache")
+            let stats = try await daemon.reply(to: DiscoveryInterface.Stats())
+            #expect(stats.cacheHits > 0 && stats.dnsQueries >= 6 && stats.cachedNames >= 6)
+        }
+    }
+
     @Test func wantAndResolveShapeTheAnswer() async throws {
         try await withDaemon { daemon in
             let submission = try await daemon.reply(to: lookup("a@example.net", want: "submission"))
