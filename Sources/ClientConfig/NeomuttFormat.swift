@@ -1,6 +1,8 @@
 /// NeoMutt 2022 (a file to `source` from `neomuttrc`): IMAP through `mailsrvctl connect`
 /// (`tunnel`, set by an `account-hook` for IMAP connections only, since one `tunnel`
-/// would otherwise carry SMTP too), or with `--no-tunnel` to the best IMAP server;
+/// would otherwise carry SMTP too; and set from the start, since NeoMutt decides between
+/// tunnel and socket for IMAP before it runs the hook), or with `--no-tunnel` to the best
+/// IMAP server;
 /// sending with `smtp_url` to the best submission server. Passwords through backticks.
 enum NeomuttFormat {
     static func render(_ account: AccountServers, _ settings: ClientSettings) throws(ClientConfigError) -> String {
@@ -11,6 +13,7 @@ enum NeomuttFormat {
             lines += ["# IMAP through mailsrvctl connect (pins, failover, certificate checks); the host in the",
                       "# folder URL only names the account.",
                       "set folder = \(doubleQuoted("imap://\(user)@\(account.domain)/"))",
+                      "set tunnel = \(doubleQuoted(settings.connect(.imap)))",
                       "account-hook . \(doubleQuoted("unset tunnel"))",
                       "account-hook \(doubleQuoted("^imaps?://")) \(doubleQuoted("set tunnel=\(doubleQuoted(settings.connect(.imap)))"))"]
         } else {

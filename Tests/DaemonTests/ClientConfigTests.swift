@@ -141,6 +141,26 @@ struct ClientConfigTests {
         await account.stop()
     }
 
+    /// neomutt 2022 with the generated file, in a pseudo-terminal: it opens the INBOX (through
+    /// `mailsrvctl connect`, and directly) and pipes the message there into a file.
+    @Test(arguments: [true, false])
+    func neomuttReadsTheInbox(tunnel: Bool) async throws {
+        let label = tunnel ? "cfgnmt" : "cfgnmd"
+        let account = try await Account(label: label, imapAddress: tunnel ? "127.0.0.187" : "127.0.0.189",
+                                        smtpAddress: tunnel ? "127.0.0.188" : "127.0.0.190")
+        try account.dovecot.deliver(to: "alice", message: "Subject: for neomutt\n\nread \(label)\n")
+        let text = try await account.config("neomutt", ["--user", "alice", "--password-command", "echo secret"]
+                                            + (tunnel ? [] : ["--no-tunnel"]))
+        let rc = try account.file("neomuttrc", text)
+        let piped = "\(account.home)/piped"
+        let read = try await account.run("/usr/bin/script", NeomuttTerminal.scriptArguments(rc: rc, pipingTo: piped))
+        #expect(read.status == 0, "neomutt: \(read.stdout) \(read.stderr) with \(text)")
+        let message = (try? String(contentsOfFile: piped, encoding: .utf8)) ?? ""
+        #expect(message.contains("read \(label)"), "\(read.stdout)")
+        #expect(account.dovecot.log.contains("Login: user=<alice>"))
+        await account.stop()
+    }
+
     /// neomutt and getmail read the generated files with their own parsers; aerc 0.14 has no
     /// non-interactive check (it needs a terminal), so its file is only checked for its keys.
     @Test func neomuttGetmailAercAndThunderbirdFragments() async throws {

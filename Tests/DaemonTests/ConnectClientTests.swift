@@ -8,41 +8,24 @@ import TestSupport
 /// reads a mailbox (in a pseudo-terminal) and sends.
 @Suite(.timeLimit(.minutes(3)), .enabled(if: getuid() == 0, "dovecot needs root"))
 struct ConnectClientTests {
+    /// README.md's mbsync set-up as written (its password command made `echo secret`).
     @Test func mbsyncSyncsTheMailboxThroughTheTunnel() async throws {
         let world = try await TunnelWorld(label: "mbsync")
         defer { Task { await world.stop() } }
-        let dovecot = try await world.dovecot("127.0.0.91", greeting: "mbsync server", names: [world.domain])
-        for n in 1...3 { try dovecot.deliver(to: "alice", message: "Subject: message \(n)\r\n\r\nbody \(n)\r\n") }
+        let user = "alice@\(world.domain)"
+        let dovecot = try await world.dovecot("127.0.0.91", greeting: "mbsync server", names: [world.domain],
+                                              users: [user: "secret"])
+        for n in 1...3 { try dovecot.deliver(to: user, message: "Subject: message \(n)\r\n\r\nbody \(n)\r\n") }
         try await world.publish([.init(service: "imap", port: dovecot.imapPort, host: "mail")],
                                 hosts: ["mail": ["127.0.0.91"]])
-        let local = "\(world.directory)/mbsync-mail"
-        for sub in ["cur", "new", "tmp"] {
-            try FileManager.default.createDirectory(atPath: "\(local)/INBOX/\(sub)", withIntermediateDirectories: true)
-        }
-        let config = """
-            IMAPAccount tunnel
-            Tunnel "\(world.tunnelCommand())"
-            User alice
-            Pass secret
-            SSLType None
-            AuthMechs LOGIN
-
-            IMAPStore remote
-            Account tunnel
-
-            MaildirStore local
-            Path \(local)/
-            Inbox \(local)/INBOX
-
-            Channel inbox
-            Far :remote:
-            Near :local:
-            Patterns INBOX
-            SyncState *
-
-            """
-        try config.write(toFile: "\(world.directory)/mbsyncrc", atomically: true, encoding: .utf8)
-        let run = try await ChildProcess.run("/usr/bin/mbsync", ["-c", "\(world.directory)/mbsyncrc", "-a"], timeout: .seconds(90))
+        // `~` is $HOME, the world's directory; `mkdir -p ~/Mail/work`, as the README says.
+        let local = "\(world.directory)/Mail/work"
+        try FileManager.default.createDirectory(atPath: local, withIntermediateDirectories: true)
+        try world.readmeSetup("mbsync", replacing: ["pass show mail": "echo secret"])
+            .write(toFile: "\(world.directory)/.mbsyncrc", atomically: true, encoding: .utf8)
+        let run = try await ChildProcess.run("/usr/bin/mbsync", ["-a"],
+                                             environment: ["HOME": world.directory, "PATH": "/usr/bin:/bin"],
+                                             timeout: .seconds(90))
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         let files = try FileManager.default.contentsOfDirectory(atPath: "\(local)/INBOX/new")
             + FileManager.default.contentsOfDirectory(atPath: "\(local)/INBOX/cur")
@@ -53,7 +36,7 @@ struct ConnectClientTests {
         }
         #expect(subjects.sorted() == ["Subject: message 1", "Subject: message 2", "Subject: message 3"])
         #expect(dovecot.log.split(separator: "\n")
-            .contains { $0.contains("Login: user=<alice>") && $0.contains(", TLS") }, "\(dovecot.log)")
+            .contains { $0.contains("Login: user=<\(user)>") && $0.contains(", TLS") }, "\(dovecot.log)")
     }
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/offlineimap"), "needs offlineimap3"))
@@ -154,9 +137,9 @@ struct ConnectClientTests {
         #expect(received.first?.data.contains("Subject: sent by neomutt") == true)
     }
 
-    /// neomutt needs a terminal for IMAP: `script` gives it a pseudo-terminal. Its set-up is
-    /// README.md's as written, plus the password; it opens the INBOX through the tunnel,
-    /// pipes the one message there (which exists only on the server) into a file and quits.
+    /// README.md's neomutt set-up as written, plus the password, in a pseudo-terminal: neomutt
+    /// opens the INBOX through the tunnel, pipes the one message there (which exists only on
+    /// the server) into a file and quits.
     @Test func neomuttReadsTheInboxThroughTheTunnel() async throws {
         let world = try await TunnelWorld(label: "neomutt-imap")
         defer { Task { await world.stop() } }
@@ -169,16 +152,9 @@ struct ConnectClientTests {
                                 hosts: ["mail": ["127.0.0.95"]])
         let piped = "\(world.directory)/piped"
         let rc = "\(world.directory)/neomuttrc"
-        try (world.readmeSetup("neomutt") + """
-            set imap_pass = "secret"
-            set wait_key = no
-
-            """).write(toFile: rc, atomically: true, encoding: .utf8)
-        let neomutt = "/usr/bin/neomutt -n -F \(rc) -e 'push \"<pipe-message>cat > \(piped)<enter><quit>\"'"
-        // script -e: neomutt's exit status; a neomutt that never gets there is killed at the timeout.
-        let run = try await ChildProcess.run("/usr/bin/script", ["-q", "-e", "-c", neomutt, "/dev/null"],
-                                             environment: ["HOME": world.directory, "PATH": "/usr/bin:/bin",
-                                                           "TERM": "xterm", "COLUMNS": "80", "LINES": "24"],
+        try (world.readmeSetup("neomutt") + "set imap_pass = \"secret\"\n").write(toFile: rc, atomically: true, encoding: .utf8)
+        let run = try await ChildProcess.run("/usr/bin/script", NeomuttTerminal.scriptArguments(rc: rc, pipingTo: piped),
+                                             environment: ["HOME": world.directory, "PATH": "/usr/bin:/bin"],
                                              timeout: .seconds(90))
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         let message = (try? String(contentsOfFile: piped, encoding: .utf8)) ?? ""
