@@ -62,8 +62,9 @@ clean:
 
 # ---------------------------------------------------------------------------------------
 # make bench        release build in .build-release, then bench/run.sh: its own Knot, mailsrvd
-#                   and the anchors (NUL-echo floor, unbound + dnsperf, kdig chain); writes
-#                   the tables into BENCHMARKS.md (~2 min after the build; root, for the netns).
+#                   and the anchors (NUL-echo floor, unbound + dnsperf, kdig chain), and
+#                   `mailsrvctl connect` against `openssl s_client` on Dovecot; writes the
+#                   tables into BENCHMARKS.md (~4 min after the build; root, for the netns and Dovecot).
 # make bench-smoke  every step for ~10 s with the same release build (CI: it is the only
 #                   place the optimised binary runs); prints the tables only, fails on any
 #                   error reply to a cached Lookup.
@@ -84,11 +85,13 @@ bench-deps: deps
 
 bench: bench-deps
 	$(RELEASE_BUILD) --product mailsrvd
+	$(RELEASE_BUILD) --product mailsrvctl
 	$(RELEASE_BUILD) --product mailsrvbench
 	bench/run.sh "$$($(RELEASE_BUILD) --show-bin-path)" BENCHMARKS.md
 
 bench-smoke: bench-deps
 	$(SMOKE_BUILD) --product mailsrvd
+	$(SMOKE_BUILD) --product mailsrvctl
 	$(SMOKE_BUILD) --product mailsrvbench
 	bench/run.sh --smoke "$$($(SMOKE_BUILD) --show-bin-path)" "$${TMPDIR:-/tmp}/mailsrvd-bench-smoke.md"
 

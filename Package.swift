@@ -64,8 +64,10 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        // The load generator and NUL-echo floor of `make bench` (bench/run.sh); no dependencies.
-        .executableTarget(name: "mailsrvbench", dependencies: ["MailDiscovery", "MailSRVDaemon", "Varlink",
+        // The load generator, NUL-echo floor and tunnel figures of `make bench` (bench/run.sh),
+        // on the servers of the tests' harnesses.
+        .executableTarget(name: "mailsrvbench", dependencies: ["MailDiscovery", "MailSRVDaemon", "MailSRVInterface", "Varlink",
+                                                               "KnotHarness", "MailHarness",
                                                                .product(name: "Logging", package: "swift-log")],
                           path: "Benchmarks/mailsrvbench"),
 

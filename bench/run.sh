@@ -6,7 +6,7 @@
 #   bench/run.sh --smoke BIN_DIR OUT.md  ~10 s version of every step (CI); OUT.md gets
 #                                        only the tables
 #
-# BIN_DIR holds mailsrvd and mailsrvbench. Everything it starts (two knotd, mailsrvd
+# BIN_DIR holds mailsrvd, mailsrvctl and mailsrvbench. Everything it starts (two knotd, mailsrvd
 # twice, the echo floor, unbound, the delay relay) lives in a temp dir and is stopped
 # on exit; traffic goes only to 127.0.0.1 and to the network namespace it creates.
 set -euo pipefail
@@ -18,13 +18,17 @@ BIN=$(cd "$1" && pwd); OUT=$2
 DAEMON=${BENCH_DAEMON:-$BIN/mailsrvd}
 HERE=$(cd "$(dirname "$0")" && pwd)
 
+# PAIRS: how many times the floor and mailsrvd (step 1), the tunnel and the direct client
+# (step 5) are measured, one after the other in turn, each run SECONDS_PER_RUN.
 if (( SMOKE )); then
-    WARM=200 COLD=12 SECONDS_PER_RUN=0.5 CONNS="1 16" FILL=200 COLD_RUNS=3 CHAIN_RUNS=2 DELAYS="20" STARTS=1 INPROCESS_CALLS=20000 SWITCHES=2
+    WARM=200 COLD=12 SECONDS_PER_RUN=0.25 UNBOUND_SECONDS=0.5 PAIRS=2 CONNS="1 16" FILL=200 COLD_RUNS=3 CHAIN_RUNS=2 DELAYS="20" STARTS=1 INPROCESS_CALLS=20000 SWITCHES=2
+    FAILOVERS=2 BULK_MIB=8
 else
-    WARM=10000 COLD=200 SECONDS_PER_RUN=5 CONNS="1 4 16 64" FILL=10000 COLD_RUNS=20 CHAIN_RUNS=10 DELAYS="20 50" STARTS=5 INPROCESS_CALLS=500000 SWITCHES=15
+    WARM=10000 COLD=200 SECONDS_PER_RUN=1 UNBOUND_SECONDS=5 PAIRS=7 CONNS="1 4 16 64" FILL=10000 COLD_RUNS=20 CHAIN_RUNS=10 DELAYS="20 50" STARTS=5 INPROCESS_CALLS=500000 SWITCHES=15
+    FAILOVERS=15 BULK_MIB=1024
 fi
 # BENCH_STEPS: the steps to run (default all), e.g. "switch" for step 4 alone.
-BENCH_STEPS=${BENCH_STEPS:-"cached unbound memory cold switch"}
+BENCH_STEPS=${BENCH_STEPS:-"cached unbound memory cold switch tunnel"}
 HOT_DOMAINS=100             # the warm names the cached-lookup runs cycle through
 NS=mailsrvbench$$           # our network namespace, and its veth pair
 VETH_HOST=mb$$h VETH_NS=mb$$n HOST_IP=10.203.77.1 NS_IP=10.203.77.2
@@ -125,14 +129,9 @@ load() {
 
 # --- 1. cached Lookup ----------------------------------------------------------------
 bench_cached() {
-    log "transport floor: NUL-echo server"
     "$BIN/mailsrvbench" echo --socket "$WORK/echo.sock" --lifetime 900 &
     PIDS+=($!)
     wait_for 50 test -S "$WORK/echo.sock"
-    for c in $CONNS; do
-        record "{\"kind\":\"cached\",\"target\":\"floor\",\"result\":$(load "$WORK/echo.sock" "$c" \
-            --seconds "$SECONDS_PER_RUN" --domains 'user@w%d.bench.example' --count $HOT_DOMAINS)}"
-    done
 
     log "mailsrvd: one cached Lookup in process, without the socket"
     record "{\"kind\":\"inprocess\",\"result\":$("$BIN/mailsrvbench" inprocess --calls "$INPROCESS_CALLS")}"
@@ -148,11 +147,16 @@ bench_cached() {
 
     start_daemon main "127.0.0.1@$KNOT_PORT"
     MAIN_PID=$DAEMON_PID MAIN_SOCKET=$SOCKET
-    log "mailsrvd: warming $HOT_DOMAINS domains, then cached Lookup"
+    log "mailsrvd: warming $HOT_DOMAINS domains, then cached Lookup and the NUL-echo floor in turn ($PAIRS pairs)"
     load "$MAIN_SOCKET" 8 --each-once --domains 'user@w%d.bench.example' --count $HOT_DOMAINS > "$WORK/warm.json"
     for c in $CONNS; do
-        record "{\"kind\":\"cached\",\"target\":\"mailsrvd\",\"result\":$(load "$MAIN_SOCKET" "$c" \
-            --seconds "$SECONDS_PER_RUN" --domains 'user@w%d.bench.example' --count $HOT_DOMAINS)}"
+        for pair in $(seq "$PAIRS"); do
+            for target in floor mailsrvd; do
+                local socket=$MAIN_SOCKET; [[ $target == floor ]] && socket=$WORK/echo.sock
+                record "{\"kind\":\"cached\",\"target\":\"$target\",\"pair\":$pair,\"result\":$(load "$socket" "$c" \
+                    --seconds "$SECONDS_PER_RUN" --domains 'user@w%d.bench.example' --count $HOT_DOMAINS)}"
+            done
+        done
     done
     record "{\"kind\":\"cpu\",\"target\":\"mailsrvd\",\"ticks\":$(awk '{print $14+$15}' "/proc/$MAIN_PID/stat")}"
 }
@@ -196,7 +200,7 @@ CONF
     log "unbound: cached SRV queries with dnsperf"
     for c in $CONNS; do
         local text qps p
-        text=$(dnsperf -s 127.0.0.1 -p "$port" -d "$WORK/queries.txt" -l "$SECONDS_PER_RUN" \
+        text=$(dnsperf -s 127.0.0.1 -p "$port" -d "$WORK/queries.txt" -l "$UNBOUND_SECONDS" \
             -c "$c" -q "$c" -T $(( c < 2 ? 1 : 2 )) 2>&1)
         qps=$(awk '/Queries per second/ { print $4 }' <<< "$text")
         p=$(awk '/Average Latency/ { print $4 * 1e6 }' <<< "$text")
@@ -312,12 +316,22 @@ bench_switch() {
     stop_daemon "$DAEMON_PID"
 }
 
+# --- 5. mailsrvctl connect ------------------------------------------------------------
+# Its own Knot, mailsrvd, Dovecot (test CA) and blackholed addresses (mailsrvbench tunnel,
+# on Tests/MailHarness and Tests/KnotHarness).
+bench_tunnel() {
+    log "mailsrvctl connect vs openssl s_client: greeting and FETCH of $BULK_MIB MiB ($PAIRS pairs), $FAILOVERS failovers"
+    record "{\"kind\":\"tunnel\",\"load\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",\"result\":$("$BIN/mailsrvbench" tunnel \
+        --daemon "$DAEMON" --mailsrvctl "$BIN/mailsrvctl" --directory "$WORK/tunnel" \
+        --pairs "$PAIRS" --failovers "$FAILOVERS" --bulk-mib "$BULK_MIB")}"
+}
+
 # --- run -----------------------------------------------------------------------------
 python3 "$HERE/genzone.py" "$WARM" "$COLD" > "$WORK/bench.example.zone"
 KNOT_PORT=$(free_port)
 log "knotd on 127.0.0.1@$KNOT_PORT ($WARM + $COLD domains)"
 start_knot "$WORK/knot" 127.0.0.1 "$KNOT_PORT"
-record "{\"kind\":\"machine\",\"smoke\":$SMOKE,\"daemon\":\"$DAEMON\",\"date\":\"$(date -u +%FT%TZ)\",\"cpu\":\"$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)\",\"cores\":$(nproc),\"mem_gib\":$(awk '/MemTotal/ { printf "%.0f", $2/1048576 }' /proc/meminfo),\"kernel\":\"$(uname -r)\",\"swift\":\"$(swift --version 2>/dev/null | head -1 | sed 's/"//g')\",\"unbound\":\"$(unbound -V 2>/dev/null | awk '/^Version/ { print $2 }')\",\"dnsperf\":\"$(dnsperf -h 2>&1 | awk '/^DNS Performance Testing Tool/ { print $NF }' | head -1)\",\"knot\":\"$(knotd -V | awk '{ print $NF }')\"}"
+record "{\"kind\":\"machine\",\"smoke\":$SMOKE,\"load\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",\"daemon\":\"$DAEMON\",\"date\":\"$(date -u +%FT%TZ)\",\"cpu\":\"$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)\",\"cores\":$(nproc),\"mem_gib\":$(awk '/MemTotal/ { printf "%.0f", $2/1048576 }' /proc/meminfo),\"kernel\":\"$(uname -r)\",\"swift\":\"$(swift --version 2>/dev/null | head -1 | sed 's/"//g')\",\"unbound\":\"$(unbound -V 2>/dev/null | awk '/^Version/ { print $2 }')\",\"dnsperf\":\"$(dnsperf -h 2>&1 | awk '/^DNS Performance Testing Tool/ { print $NF }' | head -1)\",\"knot\":\"$(knotd -V | awk '{ print $NF }')\"}"
 
 step() { [[ " $BENCH_STEPS " == *" $1 "* ]]; }
 step cached && bench_cached
@@ -326,6 +340,7 @@ step memory && bench_memory
 [[ -n ${MAIN_PID:-} ]] && stop_daemon "$MAIN_PID"
 step cold && bench_cold
 step switch && bench_switch
+step tunnel && bench_tunnel
 if (( SMOKE )); then
     python3 "$HERE/report.py" "$RESULTS" > "$OUT"
 else

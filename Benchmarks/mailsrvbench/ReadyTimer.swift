@@ -10,7 +10,9 @@ enum ReadyTimer {
         defer { close(fd) }
         let environment = currentEnvironment().filter { !$0.hasPrefix("NOTIFY_SOCKET=") } + ["NOTIFY_SOCKET=\(notifySocket)"]
         let startedAt = monotonicNanoseconds()
-        let pid = try spawn(command, environment: environment)
+        // The program's stdout goes to our stderr: a caller reading our stdout through a
+        // pipe must see it end when we exit, not when the program does.
+        let pid = try spawnProgram(command, environment: environment) { posix_spawn_file_actions_adddup2(&$0, 2, 1) }
         let deadline = startedAt + UInt64(timeoutSeconds) * 1_000_000_000
         var buffer = [UInt8](repeating: 0, count: 4096)
         while monotonicNanoseconds() < deadline {
@@ -47,22 +49,5 @@ enum ReadyTimer {
             cursor += 1
         }
         return result
-    }
-
-    private static func spawn(_ command: [String], environment: [String]) throws(BenchError) -> pid_t {
-        guard let program = command.first else { throw .usage("ready: no command given") }
-        var pid = pid_t()
-        let argv = command.map { strdup($0) } + [nil]
-        let envp = environment.map { strdup($0) } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-        // The program's stdout goes to our stderr: a caller reading our stdout through a
-        // pipe must see it end when we exit, not when the program does.
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, 2, 1)
-        let status = posix_spawn(&pid, program, &actions, nil, argv, envp)
-        guard status == 0 else { throw .protocolError("posix_spawn \(program): \(String(cString: strerror(status)))") }
-        return pid
     }
 }

@@ -7,10 +7,12 @@ import Glibc
 ///     mailsrvbench echo  --socket P [--lifetime S]
 ///     mailsrvbench ready --notify-socket P [--timeout S] -- PROGRAM ARGS…
 ///     mailsrvbench inprocess [--calls N] [--domains K]
+///     mailsrvbench tunnel --daemon MAILSRVD --mailsrvctl MAILSRVCTL --directory D [--pairs N] [--failovers N] [--bulk-mib M]
 ///
 /// `load` prints one JSON object: calls, errors, seconds, rate, p50/p99/p999 (µs), and
 /// with `--each-once` also `latencies_ms`. `inprocess` prints the nanoseconds per cached
-/// Lookup spent decoding, answering and encoding (see `InProcessBench`). `FORMAT` holds one `%d`, e.g. `u@d%d.bench.test`.
+/// Lookup spent decoding, answering and encoding (see `InProcessBench`); `tunnel` the
+/// figures of `mailsrvctl connect` against a direct TLS client (see `TunnelBench`). `FORMAT` holds one `%d`, e.g. `u@d%d.bench.test`.
 struct Options {
     var values: [String: String] = [:]
     var flags: Set<String> = []
@@ -78,9 +80,9 @@ func runLoad(_ options: Options) throws(BenchError) {
     print(json + "}")
 }
 
-func main() throws(BenchError) {
+func main() async throws {
     let arguments = CommandLine.arguments
-    guard arguments.count > 1 else { throw .usage("usage: mailsrvbench load|echo|ready|inprocess …") }
+    guard arguments.count > 1 else { throw BenchError.usage("usage: mailsrvbench load|echo|ready|inprocess|tunnel …") }
     let options = Options(arguments.dropFirst(2))
     switch arguments[1] {
     case "load":
@@ -97,13 +99,18 @@ func main() throws(BenchError) {
         let figures = try InProcessBench.run(calls: try options.int("--calls", default: 200_000),
                                              domains: try options.int("--domains", default: 100))
         print("{\"decode_ns\":\(fixed(figures.decode)),\"answer_ns\":\(fixed(figures.answer)),\"encode_ns\":\(fixed(figures.encode))}")
+    case "tunnel":
+        print(try await TunnelBench(daemon: try options.string("--daemon"), mailsrvctl: try options.string("--mailsrvctl"),
+                                    directory: try options.string("--directory"), pairs: try options.int("--pairs", default: 10),
+                                    failovers: try options.int("--failovers", default: 10),
+                                    bulkBytes: try options.int("--bulk-mib", default: 1024) << 20).run())
     default:
-        throw .usage("unknown mode \(arguments[1])")
+        throw BenchError.usage("unknown mode \(arguments[1])")
     }
 }
 
 do {
-    try main()
+    try await main()
 } catch {
     let text = Array("mailsrvbench: \(error)\n".utf8)
     _ = write(2, text, text.count)
