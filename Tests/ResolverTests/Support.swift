@@ -39,26 +39,37 @@ final class BlackHole {
     private let udp: Int32
     private let tcp: Int32
 
+    /// A free UDP port whose TCP twin is free too; another one when the TCP port is taken
+    /// (other test processes bind ports meanwhile), at most 20 tries.
     init() throws {
-        udp = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        tcp = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        for _ in 0..<20 {
+            if let bound = Self.bind() {
+                (udp, tcp, port) = bound
+                return
+            }
+        }
+        throw ResolutionFailure(reason: "black hole: bind failed")
+    }
+
+    private static func bind() -> (udp: Int32, tcp: Int32, port: UInt16)? {
+        let udp = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        let tcp = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let udpFD = udp, tcpFD = tcp
         let ok = withUnsafeMutablePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                guard bind(udpFD, sa, length) == 0, getsockname(udpFD, sa, &length) == 0 else { return false }
-                return bind(tcpFD, sa, length) == 0 && listen(tcpFD, 16) == 0
+                guard Glibc.bind(udp, sa, length) == 0, getsockname(udp, sa, &length) == 0 else { return false }
+                return Glibc.bind(tcp, sa, length) == 0 && listen(tcp, 16) == 0
             }
         }
-        port = UInt16(bigEndian: address.sin_port)
         guard ok else {
             close(udp)
             close(tcp)
-            throw ResolutionFailure(reason: "black hole: bind failed")
+            return nil
         }
+        return (udp, tcp, UInt16(bigEndian: address.sin_port))
     }
 
     var forwarder: String { "127.0.0.1@\(port)" }
