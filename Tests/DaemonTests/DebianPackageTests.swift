@@ -26,10 +26,12 @@ import TestSupport
         try SystemdMachine(prepare: """
             mount -t tmpfs tmpfs $MACHINE
             cp \(package) $MACHINE/mailsrvd.deb
-            # The next version: the same package, its version followed by +1.
+            # The next version: the same package, its version followed by +1 (uncompressed:
+            # xz takes minutes on a loaded machine).
             dpkg-deb -R $MACHINE/mailsrvd.deb $MACHINE/next
             sed -i 's/^Version: .*/&+1/' $MACHINE/next/DEBIAN/control
-            dpkg-deb -b $MACHINE/next $MACHINE/mailsrvd-next.deb > /dev/null
+            dpkg-deb -Znone -b $MACHINE/next $MACHINE/mailsrvd-next.deb > /dev/null
+            rm -r $MACHINE/next
             \(SystemdMachine.overlays(["etc", "usr", "var"]))
             # Docker's "start no services" policy: this machine boots like a real one.
             rm -f /usr/sbin/policy-rc.d
@@ -63,7 +65,8 @@ import TestSupport
         let knot = try await KnotServer.start(signing: false)
         let machine = try Self.machine(package: package)
         defer { Task { await machine.shutDown() } }
-        #expect(try await machine.wait("systemd-journald.service", "active"), "\(machine.log)")
+        // Booted (after `prepare` has copied and repacked the package: a generous deadline).
+        #expect(try await machine.wait("systemd-journald.service", "active", seconds: 180), "\(machine.log)")
         #expect(try await traces(machine).isEmpty)
 
         // Installed: the socket is enabled and listening; the service waits for a client.
