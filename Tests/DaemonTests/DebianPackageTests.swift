@@ -35,6 +35,9 @@ import TestSupport
             \(SystemdMachine.overlays(["etc", "usr", "var"]))
             # Docker's "start no services" policy: this machine boots like a real one.
             rm -f /usr/sbin/policy-rc.d
+            # A clean system: not what a mailsrvd run by hand as root left on the host (in an
+            # overlay, systemd cannot move such a /var/lib/mailsrvd to /var/lib/private).
+            rm -rf /var/lib/mailsrvd /var/cache/mailsrvd /var/lib/private/mailsrvd /var/cache/private/mailsrvd
             """)
     }
 
@@ -50,10 +53,11 @@ import TestSupport
     /// returns its MainPID.
     func servesFromKnot(_ machine: SystemdMachine) async throws -> String {
         let lookup = try await machine.run(["mailsrvctl", "lookup", "alice@example.net", "--json"])
-        #expect(lookup.status == 0, "\(lookup.stderr)")
+        let journal = try await machine.run(["journalctl", "--no-pager", "-n", "40", "-u", "mailsrvd.service"]).stdout
+        #expect(lookup.status == 0, "\(lookup.stderr)\(journal)")
         #expect(lookup.stdout.contains("\"domain\":\"example.net\""))
         #expect(lookup.stdout.contains("\"host\":\"imap1.example.net\""))
-        #expect(try await machine.wait("mailsrvd.service", "active"))
+        #expect(try await machine.wait("mailsrvd.service", "active"), "\(journal)")
         let pid = try await machine.run(["systemctl", "show", "-P", "MainPID", "mailsrvd.service"])
         return pid.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
