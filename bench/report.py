@@ -88,10 +88,10 @@ def tunnel_section(by):
             f"SRV target is a blackholed address of its own (a full accept queue drops the SYN), the second is Dovecot. "
             f"Load average when the step began: {row.get('load', '?')}.", "",
             "| figure | median | min | max | goal | |", "|---|---:|---:|---:|---:|---|",
-            f"| IMAP greeting through the tunnel ({len(tg)} runs) | {med(tg):.1f} ms | {min(tg):.1f} ms | {max(tg):.1f} ms "
-            f"| ≤ direct + 10 ms | {ok(med(tg) <= med(dg) + 10)} |",
+            f"| IMAP greeting through the tunnel ({len(tg)} runs) | {med(tg):.1f} ms | {min(tg):.1f} ms | {max(tg):.1f} ms | | |",
             f"| IMAP greeting, direct ({len(dg)} runs) | {med(dg):.1f} ms | {min(dg):.1f} ms | {max(dg):.1f} ms | | |",
-            f"| tunnel − direct, per pair | {med(diff):.1f} ms | {min(diff):.1f} ms | {max(diff):.1f} ms | ≤ 10 ms | {ok(med(diff) <= 10)} |",
+            f"| tunnel − direct, per pair | {med(diff):.1f} ms | {min(diff):.1f} ms | {max(diff):.1f} ms | ≤ 10 ms "
+            f"| {ok(med(diff) <= 10)} |",
             f"| first candidate blackholed: next candidate's greeting ({len(fo)} runs) | {med(fo):.1f} ms | {min(fo):.1f} ms "
             f"| {max(fo):.1f} ms | ≤ 1,000 ms | {ok(med(fo) <= 1000 and max(fo) <= 1000)} |",
             f"| FETCH of {mib:,.0f} MiB through the tunnel | {med(trate):,.1f} MiB/s | {min(trate):,.1f} | {max(trate):,.1f} | | |",
