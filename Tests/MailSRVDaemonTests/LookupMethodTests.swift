@@ -97,6 +97,10 @@ import Varlink
         try await withDaemon(configure: { $0.limits.callsInFlightPerUser = 0 }) { daemon async throws in
             #expect(try await daemon.failure(lookup("a@example.net")) == .tooManyRequests(.init()))
             #expect(try await daemon.failure(DiscoveryInterface.Stats(), uid: 0) == .tooManyRequests(.init()))
+            // The same on the event loop's path.
+            let immediate = daemon.service.answerImmediately(VarlinkCall(DiscoveryInterface.Stats()),
+                                                             context: VarlinkConnectionContext(id: 1, peerUID: 0))
+            #expect(immediate?.varlinkError == DiscoveryInterface.TooManyRequests().varlinkError)
         }
     }
 }
