@@ -11,45 +11,45 @@ struct ConnectCertificateTests {
     static let login = "A1 LOGIN alice secret\r\n"
 
     @Test func certificateForAnotherNameIsRefused() async throws {
-        let world = try await TunnelWorld(label: "wrongname")
-        defer { Task { await world.stop() } }
-        let dovecot = try await world.dovecot("127.0.0.75", greeting: "wrong name", names: ["other.example.com", "*.example.com"])
-        try await world.publish([.init(service: "imaps", port: dovecot.imapsPort!, host: "mail")],
-                                hosts: ["mail": ["127.0.0.75"]])
-        let run = try await world.connect(input: Self.login)
-        #expect(run.status == 69)
-        #expect(run.stdout.isEmpty)
-        #expect(run.stderr.contains("the certificate names other.example.com, *.example.com, not \(world.domain)"),
-                "\(run.stderr)")
-        #expect(!run.stderr.contains("mailsrvctl trust"))
-        #expect(!dovecot.log.contains("user=<alice>"))
+        try await TunnelWorld.with(label: "wrongname") { world in
+            let dovecot = try await world.dovecot("127.0.0.75", greeting: "wrong name", names: ["other.example.com", "*.example.com"])
+            try await world.publish([.init(service: "imaps", port: dovecot.imapsPort!, host: "mail")],
+                                    hosts: ["mail": ["127.0.0.75"]])
+            let run = try await world.connect(input: Self.login)
+            #expect(run.status == 69)
+            #expect(run.stdout.isEmpty)
+            #expect(run.stderr.contains("the certificate names other.example.com, *.example.com, not \(world.domain)"),
+                    "\(run.stderr)")
+            #expect(!run.stderr.contains("mailsrvctl trust"))
+            #expect(!dovecot.log.contains("user=<alice>"))
+        }
     }
 
     @Test func certificateNamingOnlyTheTargetIsRefusedWithTheTrustCommand() async throws {
-        let world = try await TunnelWorld(label: "targetonly")
-        defer { Task { await world.stop() } }
-        let target = "imap.\(world.domain)"
-        let dovecot = try await world.dovecot("127.0.0.76", greeting: "target only", names: [target])
-        try await world.publish([.init(service: "imap", port: dovecot.imapPort, host: "imap")],
-                                hosts: ["imap": ["127.0.0.76"]])
-        let run = try await world.connect(input: Self.login)
-        #expect(run.status == 69)
-        #expect(run.stdout.isEmpty)
-        #expect(run.stderr.contains("the certificate names \(target), not \(world.domain)"), "\(run.stderr)")
-        #expect(run.stderr.contains("run: mailsrvctl trust \(world.domain) \(target)"), "\(run.stderr)")
-        #expect(!dovecot.log.contains("user=<alice>"))
+        try await TunnelWorld.with(label: "targetonly") { world in
+            let target = "imap.\(world.domain)"
+            let dovecot = try await world.dovecot("127.0.0.76", greeting: "target only", names: [target])
+            try await world.publish([.init(service: "imap", port: dovecot.imapPort, host: "imap")],
+                                    hosts: ["imap": ["127.0.0.76"]])
+            let run = try await world.connect(input: Self.login)
+            #expect(run.status == 69)
+            #expect(run.stdout.isEmpty)
+            #expect(run.stderr.contains("the certificate names \(target), not \(world.domain)"), "\(run.stderr)")
+            #expect(run.stderr.contains("run: mailsrvctl trust \(world.domain) \(target)"), "\(run.stderr)")
+            #expect(!dovecot.log.contains("user=<alice>"))
+        }
     }
 
     @Test func dnssecSecureSRVMakesTheTargetAcceptable() async throws {
-        let world = try await TunnelWorld(label: "signed", signed: true)
-        defer { Task { await world.stop() } }
-        let target = "mail.\(world.domain)"
-        let dovecot = try await world.dovecot("127.0.0.77", greeting: "signed target", names: [target])
-        try await world.publish([.init(service: "imaps", port: dovecot.imapsPort!, host: "mail")],
-                                hosts: ["mail": ["127.0.0.77"]])
-        let run = try await StreamClient.run(.imap, command: world.tunnelCommand())
-        #expect(run.values("exit") == ["0"], "\(run.stdout)\(run.stderr)")
-        #expect(run.values("greeting").first?.hasSuffix("signed target") == true)
-        #expect(run.values("login") == ["OK"])
+        try await TunnelWorld.with(label: "signed", signed: true) { world in
+            let target = "mail.\(world.domain)"
+            let dovecot = try await world.dovecot("127.0.0.77", greeting: "signed target", names: [target])
+            try await world.publish([.init(service: "imaps", port: dovecot.imapsPort!, host: "mail")],
+                                    hosts: ["mail": ["127.0.0.77"]])
+            let run = try await StreamClient.run(.imap, command: world.tunnelCommand())
+            #expect(run.values("exit") == ["0"], "\(run.stdout)\(run.stderr)")
+            #expect(run.values("greeting").first?.hasSuffix("signed target") == true)
+            #expect(run.values("login") == ["OK"])
+        }
     }
 }

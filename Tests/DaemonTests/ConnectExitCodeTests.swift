@@ -36,10 +36,10 @@ struct ConnectExitCodeTests {
 
     @Test func invalidAddressIs68AndNoServiceIs69() async throws {
         let daemon = try await DaemonProcess(dnsServer: try await SharedKnot.server().forwarder)
-        defer { Task { _ = await daemon.stop() } }
         expectOneLine(try await connect(["alice@-bad-.example.net", "--socket", daemon.socket]), status: 68,
                       saying: "not an email address or domain")
         expectOneLine(try await connect(["alice@nothing-here.example.net", "--socket", daemon.socket]), status: 69,
                       saying: "offers no imap-group service")
+        #expect(await daemon.stop() == 0)
     }
 }

@@ -9,44 +9,44 @@ import TestSupport
 struct ConnectPinTests {
     @Test func secondTunnelFollowsTheFirstAndAnotherUidChoosesForItself() async throws {
         // Failure marks last 1 s here, so that what keeps root's next tunnel on `second` is the pin.
-        let world = try await TunnelWorld(label: "pins", settings: ["FailureMemory=1"])
-        defer { Task { await world.stop() } }
-        // `first` is preferred, but its certificate comes from a CA root's tunnels do not trust:
-        // root's first tunnel fails over to `second` and pins it.
-        let first = try await world.dovecot("127.0.0.81", greeting: "pin first", names: [world.domain], untrusted: true)
-        let second = try await world.dovecot("127.0.0.82", greeting: "pin second", names: [world.domain])
-        try await world.publish([.init(service: "imaps", priority: 0, port: first.imapsPort!, host: "first"),
-                                 .init(service: "imaps", priority: 1, port: second.imapsPort!, host: "second")],
-                                hosts: ["first": ["127.0.0.81"], "second": ["127.0.0.82"]])
+        try await TunnelWorld.with(label: "pins", settings: ["FailureMemory=1"]) { world in
+            // `first` is preferred, but its certificate comes from a CA root's tunnels do not trust:
+            // root's first tunnel fails over to `second` and pins it.
+            let first = try await world.dovecot("127.0.0.81", greeting: "pin first", names: [world.domain], untrusted: true)
+            let second = try await world.dovecot("127.0.0.82", greeting: "pin second", names: [world.domain])
+            try await world.publish([.init(service: "imaps", priority: 0, port: first.imapsPort!, host: "first"),
+                                     .init(service: "imaps", priority: 1, port: second.imapsPort!, host: "second")],
+                                    hosts: ["first": ["127.0.0.81"], "second": ["127.0.0.82"]])
 
-        let held = try HeldTunnel(command: world.tunnelCommand())
-        let greeting = try await held.greeting()
-        #expect(greeting.hasSuffix("pin second"), "\(greeting)")
-        try await Task.sleep(for: .milliseconds(1500))   // root's failure mark on `first` expires
+            let held = try HeldTunnel(command: world.tunnelCommand())
+            let greeting = try await held.greeting()
+            #expect(greeting.hasSuffix("pin second"), "\(greeting)")
+            try await Task.sleep(for: .milliseconds(1500))   // root's failure mark on `first` expires
 
-        // Root's next tunnel trusts both CAs, yet goes where the first one is.
-        let bothCAs = "\(world.directory)/both.pem"
-        try (String(contentsOfFile: world.ca.certificateFile, encoding: .utf8)
-             + String(contentsOfFile: world.untrustedCAs[0], encoding: .utf8)).write(toFile: bothCAs, atomically: true, encoding: .utf8)
-        let again = try await StreamClient.run(.imap, command: world.tunnelCommand(caFile: bothCAs))
-        #expect(again.values("exit") == ["0"], "\(again.stdout)\(again.stderr)")
-        #expect(again.values("greeting").first?.hasSuffix("pin second") == true)
+            // Root's next tunnel trusts both CAs, yet goes where the first one is.
+            let bothCAs = "\(world.directory)/both.pem"
+            try (String(contentsOfFile: world.ca.certificateFile, encoding: .utf8)
+                 + String(contentsOfFile: world.untrustedCAs[0], encoding: .utf8)).write(toFile: bothCAs, atomically: true, encoding: .utf8)
+            let again = try await StreamClient.run(.imap, command: world.tunnelCommand(caFile: bothCAs))
+            #expect(again.values("exit") == ["0"], "\(again.stdout)\(again.stderr)")
+            #expect(again.values("greeting").first?.hasSuffix("pin second") == true)
 
-        // nobody has no pin: it takes the preferred server.
-        let nobody = try await ChildProcess.run("/usr/bin/setpriv", [
-            "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", try StreamClient.script(),
-            "imap", world.tunnelCommand(caFile: bothCAs), "alice", "secret", "x"], timeout: .seconds(90))
-        #expect(nobody.values("exit") == ["0"], "\(nobody.stdout)\(nobody.stderr)")
-        #expect(nobody.values("greeting").first?.hasSuffix("pin first") == true)
+            // nobody has no pin: it takes the preferred server.
+            let nobody = try await ChildProcess.run("/usr/bin/setpriv", [
+                "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", try StreamClient.script(),
+                "imap", world.tunnelCommand(caFile: bothCAs), "alice", "secret", "x"], timeout: .seconds(90))
+            #expect(nobody.values("exit") == ["0"], "\(nobody.stdout)\(nobody.stderr)")
+            #expect(nobody.values("greeting").first?.hasSuffix("pin first") == true)
 
-        // With the first tunnel gone, so is the pin: root too takes the preferred server now
-        // (its failure mark has expired — so it was the pin that held it on `second` above).
-        await held.end()
-        let unpinned = try await StreamClient.run(.imap, command: world.tunnelCommand(caFile: bothCAs))
-        #expect(unpinned.values("exit") == ["0"], "\(unpinned.stdout)\(unpinned.stderr)")
-        #expect(unpinned.values("greeting").first?.hasSuffix("pin first") == true)
-        let logins = first.log.split(separator: "\n").filter { $0.contains("Login: user=<alice>") }
-        #expect(logins.count == 2)
+            // With the first tunnel gone, so is the pin: root too takes the preferred server now
+            // (its failure mark has expired — so it was the pin that held it on `second` above).
+            await held.end()
+            let unpinned = try await StreamClient.run(.imap, command: world.tunnelCommand(caFile: bothCAs))
+            #expect(unpinned.values("exit") == ["0"], "\(unpinned.stdout)\(unpinned.stderr)")
+            #expect(unpinned.values("greeting").first?.hasSuffix("pin first") == true)
+            let logins = first.log.split(separator: "\n").filter { $0.contains("Login: user=<alice>") }
+            #expect(logins.count == 2)
+        }
     }
 }
 

@@ -123,7 +123,7 @@ final class Namespaces: Sendable {
                             "ip link set lo up && mount --bind \(directory)/etc /etc && exec sleep 300"]
         holder.standardInput = FileHandle.nullDevice
         let log = directory + "/holder.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         holder.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         try holder.run()
         let namespaces = Namespaces(directory: directory, holder: holder)

@@ -6,7 +6,7 @@ import TestSupport
 /// Everything a `mailsrvctl connect` test needs: its own Knot server, a mail domain
 /// `LABEL.example.net` (or, signed, `LABEL.secure.example.org` with the daemon trusting its
 /// DS) whose SRV records the test publishes, a daemon asking that Knot, and a CA for the
-/// servers' certificates. `stop()` ends it all.
+/// servers' certificates. `with(label:…)` runs a test in one and ends it all afterwards.
 final class TunnelWorld: @unchecked Sendable {
     let knot: KnotServer
     let daemon: DaemonProcess
@@ -36,6 +36,21 @@ final class TunnelWorld: @unchecked Sendable {
         daemon = try await DaemonProcess(dnsServer: knot.forwarder,
                                          config: (["[Discovery]"] + settings).joined(separator: "\n") + "\n")
         ca = try await TestCA.make(in: directory)
+    }
+
+    /// Runs `body` in a new world and stops the world when `body` ends, returned or thrown:
+    /// nothing the world started outlives the test.
+    static func with<T>(label: String, signed: Bool = false, settings: [String] = [],
+                        _ body: (TunnelWorld) async throws -> T) async throws -> T {
+        let world = try await TunnelWorld(label: label, signed: signed, settings: settings)
+        do {
+            let result = try await body(world)
+            await world.stop()
+            return result
+        } catch {
+            await world.stop()
+            throw error
+        }
     }
 
     /// A certificate for `names` from the world's CA.

@@ -38,7 +38,7 @@ import Testing
         var zones: [String] = []
         var line = [CChar](repeating: 0, count: 1024)
         while fgets(&line, Int32(line.count), file) != nil {
-            let words = String(cString: line).split(whereSeparator: \.isWhitespace)
+            let words = line.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }.split(whereSeparator: \.isWhitespace)
             if words.suffix(4).dropLast().elementsEqual(["of", "auth", "zones"]) {
                 announced = words.last.flatMap { Int($0) }
             } else if let zone = words.firstIndex(of: "zone"), zone + 1 < words.endIndex {
