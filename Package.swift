@@ -96,7 +96,8 @@ let package = Package(
         // The daemon's methods in process, against a real Knot server.
         .testTarget(name: "MailSRVDaemonTests", dependencies: [
             "MailSRVDaemon", "MailSRVInterface", "MailDiscovery", "Resolver", "Varlink", "KnotHarness",
-            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "VarlinkTests", dependencies: [
             "Varlink", .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -36,7 +36,11 @@ public final class SocketServer: Sendable {
         let messageLimit = configuration.limits.maxMessageSize
         let idleTimeout = TimeAmount.milliseconds(Int64(configuration.limits.idleTimeout * 1000))
         let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.backlog, value: Self.backlog)
+            // Each wakeup accepts every queued connection, not NIO's default of 4: under a
+            // flood an event loop's turn can take a second, and a new connection of another
+            // uid waited a turn per 4 connections queued before it (RELIABILITY.md §3a).
+            .serverChannelOption(.maxMessagesPerRead, value: UInt(Self.backlog))
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     // ServerBootstrap's bind adds no backoff: without it EMFILE spins a core.
@@ -77,6 +81,9 @@ public final class SocketServer: Sendable {
         }
         return SocketServer(channel: channel, target: target)
     }
+
+    /// The listening socket's queue of connections not yet accepted.
+    static let backlog: Int32 = 256
 
     /// Stops accepting connections. Open connections are left to finish.
     public func stopAccepting() async {
