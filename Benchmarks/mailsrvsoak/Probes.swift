@@ -6,7 +6,8 @@ enum Probes {
     /// Prints `latencies COUNT FAILURES P50 P99 MAX` (milliseconds) of cached Lookups on one
     /// connection, one every 10 ms for `seconds`; a failed call ends the loop. The exit status.
     /// A call may take 30 s before it counts as failed: in the first seconds of the flood a
-    /// new connection's first reply has taken 7–10 s on a loaded machine (RELIABILITY.md §3a);
+    /// new connection's first reply took 7–10 s on a loaded machine before the daemon accepted its
+    /// whole backlog per wakeup, and still waits out long event-loop turns (RELIABILITY.md §3a);
     /// the latencies, not this timeout, are the measure.
     static func latencies(socket: String, seconds: Double) -> Int32 {
         guard let client = try? VarlinkClient.connect(to: socket, timeout: .seconds(30)) else { say("connect failed"); return 1 }
