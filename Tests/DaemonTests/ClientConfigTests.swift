@@ -23,8 +23,16 @@ struct ClientConfigTests {
         let hosts: String
         var email: String { "alice@\(world.domain)" }
 
-        init(label: String, imapAddress: String, smtpAddress: String) async throws {
-            world = try await TunnelWorld(label: label)
+        /// Runs `body` with a new account and ends all it started when `body` ends, returned or thrown.
+        static func with(label: String, imapAddress: String, smtpAddress: String,
+                         _ body: (Account) async throws -> Void) async throws {
+            try await TunnelWorld.with(label: label) { world in
+                try await body(Account(world: world, imapAddress: imapAddress, smtpAddress: smtpAddress))
+            }
+        }
+
+        private init(world: TunnelWorld, imapAddress: String, smtpAddress: String) async throws {
+            self.world = world
             let imapHost = "imap.\(world.domain)", smtpHost = "smtp.\(world.domain)"
             // The host for the clients that connect directly, the mail domain for the tunnel
             // (the zone is unsigned: RFC 7817 lets it accept the domain only).
@@ -70,51 +78,49 @@ struct ClientConfigTests {
                                               + arguments, input: input.map { Data($0.utf8) }, environment: environment,
                                               timeout: .seconds(90))
         }
-
-        func stop() async { await world.stop() }
     }
 
     @Test func msmtpSendsThroughTheSubmissionServerWithAuth() async throws {
-        let account = try await Account(label: "cfgmsmtp", imapAddress: "127.0.0.171", smtpAddress: "127.0.0.172")
-        let text = try await account.config("msmtp", ["--user", "alice", "--password-command", "echo secret"])
-        #expect(text.contains("host smtp.cfgmsmtp.example.net") && text.contains("tls_starttls off"), "\(text)")
-        #expect(!text.contains("secret\n") && text.contains(#"passwordeval "echo secret""#))
-        let rc = try account.file(".msmtprc", text)
-        let message = "From: \(account.email)\nTo: bob@example.org\nSubject: from msmtp\n\nhello through mailsrvd\n"
-        let sent = try await account.run("/usr/bin/msmtp", ["-C", rc, "-t"], input: message)
-        #expect(sent.status == 0, "msmtp: \(sent.stdout) \(sent.stderr)")
-        let received = try account.submission.received()
-        #expect(received.count == 1)
-        #expect(received.first?.user == "alice")
-        #expect(received.first?.tls == true)
-        #expect(received.first?.to == ["bob@example.org"])
-        #expect(received.first?.data.contains("hello through mailsrvd") == true)
-        await account.stop()
+        try await Account.with(label: "cfgmsmtp", imapAddress: "127.0.0.171", smtpAddress: "127.0.0.172") { account in
+            let text = try await account.config("msmtp", ["--user", "alice", "--password-command", "echo secret"])
+            #expect(text.contains("host smtp.cfgmsmtp.example.net") && text.contains("tls_starttls off"), "\(text)")
+            #expect(!text.contains("secret\n") && text.contains(#"passwordeval "echo secret""#))
+            let rc = try account.file(".msmtprc", text)
+            let message = "From: \(account.email)\nTo: bob@example.org\nSubject: from msmtp\n\nhello through mailsrvd\n"
+            let sent = try await account.run("/usr/bin/msmtp", ["-C", rc, "-t"], input: message)
+            #expect(sent.status == 0, "msmtp: \(sent.stdout) \(sent.stderr)")
+            let received = try account.submission.received()
+            #expect(received.count == 1)
+            #expect(received.first?.user == "alice")
+            #expect(received.first?.tls == true)
+            #expect(received.first?.to == ["bob@example.org"])
+            #expect(received.first?.data.contains("hello through mailsrvd") == true)
+        }
     }
 
     /// mbsync 1.4 with the generated file, through `mailsrvctl connect` and directly.
     @Test(arguments: [true, false])
     func mbsyncSyncsTheInbox(tunnel: Bool) async throws {
         let label = tunnel ? "cfgmbt" : "cfgmbd"
-        let account = try await Account(label: label, imapAddress: tunnel ? "127.0.0.173" : "127.0.0.175",
-                                        smtpAddress: tunnel ? "127.0.0.174" : "127.0.0.176")
-        try account.dovecot.deliver(to: "alice", message: "Subject: for mbsync\n\nsynced \(label)\n")
-        let text = try await account.config("mbsync", ["--user", "alice", "--password-command", "echo secret"]
-                                            + (tunnel ? [] : ["--no-tunnel"]))
-        #expect(text.contains("Tunnel ") == tunnel, "\(text)")
-        #expect(text.contains("SSLType \(tunnel ? "None" : "IMAPS")"))
-        let rc = try account.file(".mbsyncrc", text)
-        let maildir = "\(account.home)/Mail/\(account.email)"
-        try FileManager.default.createDirectory(atPath: maildir, withIntermediateDirectories: true)
-        let synced = try await account.run("/usr/bin/mbsync", ["-c", rc, "-a"])
-        #expect(synced.status == 0, "mbsync: \(synced.stdout) \(synced.stderr)")
-        let inbox = try FileManager.default.contentsOfDirectory(atPath: "\(maildir)/INBOX/new")
-            + FileManager.default.contentsOfDirectory(atPath: "\(maildir)/INBOX/cur")
-        let contents = try inbox.map { name in
-            try String(contentsOfFile: "\(maildir)/INBOX/\(FileManager.default.fileExists(atPath: "\(maildir)/INBOX/new/\(name)") ? "new" : "cur")/\(name)", encoding: .utf8)
+        try await Account.with(label: label, imapAddress: tunnel ? "127.0.0.173" : "127.0.0.175",
+                               smtpAddress: tunnel ? "127.0.0.174" : "127.0.0.176") { account in
+            try account.dovecot.deliver(to: "alice", message: "Subject: for mbsync\n\nsynced \(label)\n")
+            let text = try await account.config("mbsync", ["--user", "alice", "--password-command", "echo secret"]
+                                                + (tunnel ? [] : ["--no-tunnel"]))
+            #expect(text.contains("Tunnel ") == tunnel, "\(text)")
+            #expect(text.contains("SSLType \(tunnel ? "None" : "IMAPS")"))
+            let rc = try account.file(".mbsyncrc", text)
+            let maildir = "\(account.home)/Mail/\(account.email)"
+            try FileManager.default.createDirectory(atPath: maildir, withIntermediateDirectories: true)
+            let synced = try await account.run("/usr/bin/mbsync", ["-c", rc, "-a"])
+            #expect(synced.status == 0, "mbsync: \(synced.stdout) \(synced.stderr)")
+            let inbox = try FileManager.default.contentsOfDirectory(atPath: "\(maildir)/INBOX/new")
+                + FileManager.default.contentsOfDirectory(atPath: "\(maildir)/INBOX/cur")
+            let contents = try inbox.map { name in
+                try String(contentsOfFile: "\(maildir)/INBOX/\(FileManager.default.fileExists(atPath: "\(maildir)/INBOX/new/\(name)") ? "new" : "cur")/\(name)", encoding: .utf8)
+            }
+            #expect(contents.contains { $0.contains("synced \(label)") }, "\(inbox)")
         }
-        #expect(contents.contains { $0.contains("synced \(label)") }, "\(inbox)")
-        await account.stop()
     }
 
     /// fetchmail 6.4 with the generated file (no password in it: ~/.netrc), through
@@ -122,23 +128,23 @@ struct ClientConfigTests {
     @Test(arguments: [true, false])
     func fetchmailRetrieves(tunnel: Bool) async throws {
         let label = tunnel ? "cfgfmt" : "cfgfmd"
-        let account = try await Account(label: label, imapAddress: tunnel ? "127.0.0.177" : "127.0.0.179",
-                                        smtpAddress: tunnel ? "127.0.0.178" : "127.0.0.180")
-        try account.dovecot.deliver(to: "alice", message: "Subject: for fetchmail\n\nfetched \(label)\n")
-        let text = try await account.config("fetchmail", ["--user", "alice"] + (tunnel ? [] : ["--no-tunnel"]))
-        #expect(!text.split(separator: "\n").contains { !$0.hasPrefix("#") && $0.contains("password") },
-                "fetchmail gets no password line: \(text)")
-        #expect(text.contains("plugin ") == tunnel)
-        let rc = try account.file(".fetchmailrc", text)
-        let machine = tunnel ? account.world.domain : "imap.\(account.world.domain)"
-        _ = try account.file(".netrc", "machine \(machine) login alice password secret\n")
-        // Its own lock file: as root fetchmail's default is one for the whole host.
-        let output = "\(account.home)/delivered"
-        let fetched = try await account.run("/usr/bin/fetchmail", ["-f", rc, "--nodetach", "--pidfile", "\(account.home)/fetchmail.pid", "--mda", "/bin/sh -c 'cat >> \(output)'"])
-        #expect(fetched.status == 0, "fetchmail: \(fetched.stdout) \(fetched.stderr)")
-        let delivered = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
-        #expect(delivered.contains("fetched \(label)"), "\(fetched.stderr)")
-        await account.stop()
+        try await Account.with(label: label, imapAddress: tunnel ? "127.0.0.177" : "127.0.0.179",
+                               smtpAddress: tunnel ? "127.0.0.178" : "127.0.0.180") { account in
+            try account.dovecot.deliver(to: "alice", message: "Subject: for fetchmail\n\nfetched \(label)\n")
+            let text = try await account.config("fetchmail", ["--user", "alice"] + (tunnel ? [] : ["--no-tunnel"]))
+            #expect(!text.split(separator: "\n").contains { !$0.hasPrefix("#") && $0.contains("password") },
+                    "fetchmail gets no password line: \(text)")
+            #expect(text.contains("plugin ") == tunnel)
+            let rc = try account.file(".fetchmailrc", text)
+            let machine = tunnel ? account.world.domain : "imap.\(account.world.domain)"
+            _ = try account.file(".netrc", "machine \(machine) login alice password secret\n")
+            // Its own lock file: as root fetchmail's default is one for the whole host.
+            let output = "\(account.home)/delivered"
+            let fetched = try await account.run("/usr/bin/fetchmail", ["-f", rc, "--nodetach", "--pidfile", "\(account.home)/fetchmail.pid", "--mda", "/bin/sh -c 'cat >> \(output)'"])
+            #expect(fetched.status == 0, "fetchmail: \(fetched.stdout) \(fetched.stderr)")
+            let delivered = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+            #expect(delivered.contains("fetched \(label)"), "\(fetched.stderr)")
+        }
     }
 
     /// neomutt 2022 with the generated file, in a pseudo-terminal: it opens the INBOX (through
@@ -146,78 +152,78 @@ struct ClientConfigTests {
     @Test(arguments: [true, false])
     func neomuttReadsTheInbox(tunnel: Bool) async throws {
         let label = tunnel ? "cfgnmt" : "cfgnmd"
-        let account = try await Account(label: label, imapAddress: tunnel ? "127.0.0.187" : "127.0.0.189",
-                                        smtpAddress: tunnel ? "127.0.0.188" : "127.0.0.190")
-        try account.dovecot.deliver(to: "alice", message: "Subject: for neomutt\n\nread \(label)\n")
-        let text = try await account.config("neomutt", ["--user", "alice", "--password-command", "echo secret"]
-                                            + (tunnel ? [] : ["--no-tunnel"]))
-        let rc = try account.file("neomuttrc", text)
-        let piped = "\(account.home)/piped"
-        let read = try await account.run("/usr/bin/script", NeomuttTerminal.scriptArguments(rc: rc, pipingTo: piped))
-        #expect(read.status == 0, "neomutt: \(read.stdout) \(read.stderr) with \(text)")
-        let message = (try? String(contentsOfFile: piped, encoding: .utf8)) ?? ""
-        #expect(message.contains("read \(label)"), "\(read.stdout)")
-        #expect(account.dovecot.log.contains("Login: user=<alice>"))
-        await account.stop()
+        try await Account.with(label: label, imapAddress: tunnel ? "127.0.0.187" : "127.0.0.189",
+                               smtpAddress: tunnel ? "127.0.0.188" : "127.0.0.190") { account in
+            try account.dovecot.deliver(to: "alice", message: "Subject: for neomutt\n\nread \(label)\n")
+            let text = try await account.config("neomutt", ["--user", "alice", "--password-command", "echo secret"]
+                                                + (tunnel ? [] : ["--no-tunnel"]))
+            let rc = try account.file("neomuttrc", text)
+            let piped = "\(account.home)/piped"
+            let read = try await account.run("/usr/bin/script", NeomuttTerminal.scriptArguments(rc: rc, pipingTo: piped))
+            #expect(read.status == 0, "neomutt: \(read.stdout) \(read.stderr) with \(text)")
+            let message = (try? String(contentsOfFile: piped, encoding: .utf8)) ?? ""
+            #expect(message.contains("read \(label)"), "\(read.stdout)")
+            #expect(account.dovecot.log.contains("Login: user=<alice>"))
+        }
     }
 
     /// neomutt and getmail read the generated files with their own parsers; aerc 0.14 has no
     /// non-interactive check (it needs a terminal), so its file is only checked for its keys.
     @Test func neomuttGetmailAercAndThunderbirdFragments() async throws {
-        let account = try await Account(label: "cfgmisc", imapAddress: "127.0.0.181", smtpAddress: "127.0.0.182")
-        for tunnel in [true, false] {
-            let text = try await account.config("neomutt", ["--password-command", "echo secret"] + (tunnel ? [] : ["--no-tunnel"]))
-            let rc = try account.file("neomuttrc", text)
-            // neomutt prints the folder with its user decoded.
-            for (variable, expected) in [("folder", tunnel ? "imap://alice@cfgmisc.example.net@cfgmisc.example.net/"
-                                                           : "imaps://alice@cfgmisc.example.net@imap.cfgmisc.example.net:\(account.dovecot.imapsPort!)/"),
-                                         ("smtp_url", "smtps://alice%40cfgmisc.example.net@smtp.cfgmisc.example.net:\(account.submission.submissionsPort!)/")] {
-                let queried = try await ChildProcess.run("/usr/bin/neomutt", ["-n", "-F", rc, "-Q", variable])
-                #expect(queried.status == 0, "neomutt -Q \(variable): \(queried.stderr)")
-                #expect(queried.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "set \(variable) = \"\(expected)\"")
+        try await Account.with(label: "cfgmisc", imapAddress: "127.0.0.181", smtpAddress: "127.0.0.182") { account in
+            for tunnel in [true, false] {
+                let text = try await account.config("neomutt", ["--password-command", "echo secret"] + (tunnel ? [] : ["--no-tunnel"]))
+                let rc = try account.file("neomuttrc", text)
+                // neomutt prints the folder with its user decoded.
+                for (variable, expected) in [("folder", tunnel ? "imap://alice@cfgmisc.example.net@cfgmisc.example.net/"
+                                                               : "imaps://alice@cfgmisc.example.net@imap.cfgmisc.example.net:\(account.dovecot.imapsPort!)/"),
+                                             ("smtp_url", "smtps://alice%40cfgmisc.example.net@smtp.cfgmisc.example.net:\(account.submission.submissionsPort!)/")] {
+                    let queried = try await ChildProcess.run("/usr/bin/neomutt", ["-n", "-F", rc, "-Q", variable])
+                    #expect(queried.status == 0, "neomutt -Q \(variable): \(queried.stderr)")
+                    #expect(queried.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "set \(variable) = \"\(expected)\"")
+                }
             }
+
+            let getmail = try await account.config("getmail", ["--user", "alice", "--password-command", "echo secret"])
+            let getmailrc = try account.file("getmailrc", getmail)
+            for part in ["cur", "new", "tmp"] {
+                try FileManager.default.createDirectory(atPath: "\(account.home)/Maildir/\(part)", withIntermediateDirectories: true)
+            }
+            let dumped = try await account.run("/usr/bin/getmail", ["--rcfile", getmailrc, "--getmaildir", account.home, "--dump"])
+            #expect(dumped.status == 0, "getmail --dump: \(dumped.stdout) \(dumped.stderr) of \(getmail)")
+            #expect(dumped.stdout.contains("SimpleIMAPSSLRetriever") && dumped.stdout.contains("imap.cfgmisc.example.net"),
+                    "\(dumped.stdout)")
+
+            let aerc = try await account.config("aerc", ["--password-command", "echo secret"])
+            #expect(aerc.contains("source = imaps://alice%40cfgmisc.example.net@imap.cfgmisc.example.net:\(account.dovecot.imapsPort!)"))
+            #expect(aerc.contains("source-cred-cmd = echo secret") && aerc.contains("outgoing-cred-cmd = echo secret"))
+
+            let xml = try await account.config("thunderbird")
+            let parsed = try await ChildProcess.run("/usr/bin/python3", ["-c", """
+                import sys, xml.etree.ElementTree as ET
+                root = ET.fromstring(sys.stdin.read())
+                for e in root.iter("incomingServer"): print(e.get("type"), e.findtext("hostname"), e.findtext("port"), e.findtext("socketType"))
+                for e in root.iter("outgoingServer"): print(e.get("type"), e.findtext("hostname"), e.findtext("port"), e.findtext("socketType"))
+                """], input: Data(xml.utf8))
+            #expect(parsed.stdout.split(separator: "\n") == [
+                "imap imap.cfgmisc.example.net \(account.dovecot.imapsPort!) SSL",
+                "pop3 imap.cfgmisc.example.net \(account.dovecot.pop3sPort!) SSL",
+                "smtp smtp.cfgmisc.example.net \(account.submission.submissionsPort!) SSL"], "\(parsed.stderr)")
         }
-
-        let getmail = try await account.config("getmail", ["--user", "alice", "--password-command", "echo secret"])
-        let getmailrc = try account.file("getmailrc", getmail)
-        for part in ["cur", "new", "tmp"] {
-            try FileManager.default.createDirectory(atPath: "\(account.home)/Maildir/\(part)", withIntermediateDirectories: true)
-        }
-        let dumped = try await account.run("/usr/bin/getmail", ["--rcfile", getmailrc, "--getmaildir", account.home, "--dump"])
-        #expect(dumped.status == 0, "getmail --dump: \(dumped.stdout) \(dumped.stderr) of \(getmail)")
-        #expect(dumped.stdout.contains("SimpleIMAPSSLRetriever") && dumped.stdout.contains("imap.cfgmisc.example.net"),
-                "\(dumped.stdout)")
-
-        let aerc = try await account.config("aerc", ["--password-command", "echo secret"])
-        #expect(aerc.contains("source = imaps://alice%40cfgmisc.example.net@imap.cfgmisc.example.net:\(account.dovecot.imapsPort!)"))
-        #expect(aerc.contains("source-cred-cmd = echo secret") && aerc.contains("outgoing-cred-cmd = echo secret"))
-
-        let xml = try await account.config("thunderbird")
-        let parsed = try await ChildProcess.run("/usr/bin/python3", ["-c", """
-            import sys, xml.etree.ElementTree as ET
-            root = ET.fromstring(sys.stdin.read())
-            for e in root.iter("incomingServer"): print(e.get("type"), e.findtext("hostname"), e.findtext("port"), e.findtext("socketType"))
-            for e in root.iter("outgoingServer"): print(e.get("type"), e.findtext("hostname"), e.findtext("port"), e.findtext("socketType"))
-            """], input: Data(xml.utf8))
-        #expect(parsed.stdout.split(separator: "\n") == [
-            "imap imap.cfgmisc.example.net \(account.dovecot.imapsPort!) SSL",
-            "pop3 imap.cfgmisc.example.net \(account.dovecot.pop3sPort!) SSL",
-            "smtp smtp.cfgmisc.example.net \(account.submission.submissionsPort!) SSL"], "\(parsed.stderr)")
-        await account.stop()
     }
 
     /// Passwords are never written; without a command the place is a marked placeholder.
     @Test func withoutAPasswordCommandEveryFormatHasAPlaceholderAndNoPassword() async throws {
-        let account = try await Account(label: "cfgpw", imapAddress: "127.0.0.183", smtpAddress: "127.0.0.184")
-        for format in ["msmtp", "mbsync", "neomutt", "aerc", "getmail"] {
-            let text = try await account.config(format)
-            #expect(text.contains("PLACEHOLDER"), "\(format): \(text)")
-            let active = text.split(separator: "\n").filter { !$0.hasPrefix("#") }
-            #expect(!active.contains { $0.contains("pass") && !$0.contains("passwords") }, "\(format): \(active)")
+        try await Account.with(label: "cfgpw", imapAddress: "127.0.0.183", smtpAddress: "127.0.0.184") { account in
+            for format in ["msmtp", "mbsync", "neomutt", "aerc", "getmail"] {
+                let text = try await account.config(format)
+                #expect(text.contains("PLACEHOLDER"), "\(format): \(text)")
+                let active = text.split(separator: "\n").filter { !$0.hasPrefix("#") }
+                #expect(!active.contains { $0.contains("pass") && !$0.contains("passwords") }, "\(format): \(active)")
+            }
+            let missing = try await ChildProcess.run(TunnelWorld.mailsrvctl, ["config", "a@nothing.example.net", "--format", "msmtp",
+                                                                              "--socket", account.world.daemon.socket])
+            #expect(missing.status == 3, "\(missing.stderr)")
         }
-        let missing = try await ChildProcess.run(TunnelWorld.mailsrvctl, ["config", "a@nothing.example.net", "--format", "msmtp",
-                                                                          "--socket", account.world.daemon.socket])
-        #expect(missing.status == 3, "\(missing.stderr)")
-        await account.stop()
     }
 }
