@@ -51,21 +51,21 @@ public final class LeaseBook: Sendable {
             }
         }
         let now = time.now()
-        let acquired: AcquiredLease
+        let taken: (lease: Lease, reused: Bool, route: Route, alternatives: [Route]?)
         do {
-            acquired = try registry.withLock { registry throws(LeaseError) in
+            taken = try registry.withLock { registry throws(LeaseError) in
                 let (lease, reused) = try registry.acquire(key, email: email, owner: owner, lookup: lookup, now: now)
-                return AcquiredLease(
-                    lease: lease, reused: reused, route: Route(tuple: lease.tuple, verifyNames: registry.verifyNames(for: lease)),
-                    alternatives: alternatives ? registry.alternatives(for: lease, now: now).map {
-                        Route(tuple: $0, verifyNames: registry.verifyNames(for: $0, of: key))
-                    } : nil)
+                return (lease, reused, Route(tuple: lease.tuple, verifyNames: registry.verifyNames(for: lease)),
+                        alternatives ? registry.alternatives(for: lease, now: now).map {
+                            Route(tuple: $0, verifyNames: registry.verifyNames(for: $0, of: key))
+                        } : nil)
             }
         } catch {
             throw .lease(error)
         }
-        return AcquiredLease(lease: acquired.lease, reused: acquired.reused, route: confirmed(acquired.route, of: key),
-                             alternatives: acquired.alternatives?.map { confirmed($0, of: key) })
+        // The uid's confirmations are added outside the registry's lock.
+        return AcquiredLease(lease: taken.lease, reused: taken.reused, route: confirmed(taken.route, of: key),
+                             alternatives: taken.alternatives?.map { confirmed($0, of: key) })
     }
 
     /// Records how the lease's connection went (``LeaseRegistry/reportConnected(_:uid:at:now:)``,
