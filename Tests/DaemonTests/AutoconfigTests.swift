@@ -156,7 +156,7 @@ import Varlink
         let log = try FileHandle(forWritingTo: logFile)
         activator.standardOutput = log
         activator.standardError = log
-        try activator.run()
+        try activator.runWithSignalsUnblocked()
         defer { if activator.isRunning, let pid = activator.firstChildPID() { kill(pid, SIGTERM) } }
         // The first HTTP connection starts the daemon, which is handed both sockets.
         var reply: AutoconfigClient.Reply?

@@ -61,7 +61,7 @@ final class HeldTunnel: @unchecked Sendable {
         process.standardInput = input
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try process.runWithSignalsUnblocked()
     }
 
     /// The server greeting the client saw (waits at most 60 s).

@@ -54,7 +54,7 @@ final class DaemonProcess: @unchecked Sendable {
         let log = try FileHandle(forWritingTo: logFile)
         process.standardOutput = log
         process.standardError = log
-        try process.run()
+        try process.runWithSignalsUnblocked()
         try await waitUntilServing()
     }
 

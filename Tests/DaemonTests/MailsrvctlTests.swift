@@ -342,7 +342,7 @@ final class HeldAcquire: @unchecked Sendable {
         process.environment = environment
         process.standardOutput = output
         process.standardError = output
-        try process.run()
+        try process.runWithSignalsUnblocked()
     }
 
     /// What it printed, up to and including the first line containing `marker`.

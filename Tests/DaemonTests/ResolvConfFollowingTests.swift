@@ -125,7 +125,7 @@ final class Namespaces: Sendable {
         let log = directory + "/holder.log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         holder.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        try holder.run()
+        try holder.runWithSignalsUnblocked()
         let namespaces = Namespaces(directory: directory, holder: holder)
         let deadline = ContinuousClock.now + .seconds(30)
         while true {

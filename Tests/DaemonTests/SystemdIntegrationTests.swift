@@ -143,7 +143,7 @@ import Varlink
         let log = Pipe()
         activator.standardOutput = log
         activator.standardError = log
-        try activator.run()
+        try activator.runWithSignalsUnblocked()
         defer { if activator.isRunning, let pid = activator.firstChildPID() { kill(pid, SIGTERM) } }
         var client: VarlinkClient?
         for _ in 0..<200 where client == nil {

@@ -74,7 +74,7 @@ final class SystemdMachine: @unchecked Sendable {
         let log = try FileHandle(forWritingTo: logFile)
         process.standardOutput = log
         process.standardError = log
-        try process.run()
+        try process.runWithSignalsUnblocked()
     }
 
     /// bash for `prepare`: each directory becomes an overlay whose upper layer is under

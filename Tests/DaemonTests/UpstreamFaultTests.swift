@@ -165,7 +165,7 @@ final class MisbehavingDNS: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = [directory.appendingPathComponent("baddns.py").path, directory.path]
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        try process.runWithSignalsUnblocked()
         let portFile = directory.appendingPathComponent("port")
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {

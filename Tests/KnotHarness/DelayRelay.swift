@@ -43,7 +43,7 @@ public final class DelayRelay: Sendable {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = [script, "127.0.0.1", "\(port)", server.address, "\(server.port)", "\(milliseconds)", "600"]
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        try process.runWithSignalsUnblocked()
         LiveProcesses.shared.add(process.processIdentifier, directory: "")
         return DelayRelay(port: port, process: process)
     }

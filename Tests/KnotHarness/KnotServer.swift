@@ -115,7 +115,7 @@ public final class KnotServer: Sendable {
         process.standardOutput = log
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        try process.runWithSignalsUnblocked()
         try? log.close()
         LiveProcesses.shared.add(process.processIdentifier, directory: dir.path)
 

@@ -21,7 +21,7 @@ final class ServerProcess: Sendable {
         process.standardOutput = log
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        try process.runWithSignalsUnblocked()
         try? log.close()
         LiveProcesses.shared.add(process.processIdentifier, directory: directory)
     }

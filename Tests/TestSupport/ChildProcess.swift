@@ -33,7 +33,7 @@ public enum ChildProcess {
         process.standardOutput = output
         process.standardError = errors
         process.standardInput = inputPipe
-        try process.run()
+        try process.runWithSignalsUnblocked()
         let writer = inputPipe.fileHandleForWriting
         async let written: Void = onOwnThread {
             if let input { try writer.write(contentsOf: input) }

@@ -56,4 +56,11 @@ import TestSupport
         kill(try #require(wrapper.firstChildPID()), SIGKILL)
         #expect(await wrapper.exit(within: .seconds(10)))
     }
+
+    /// Started from a thread of the concurrency pool (which blocks most signals), a child
+    /// still has none blocked: a server that never unblocks SIGTERM itself stops on it.
+    @Test func childrenStartWithNoSignalBlocked() async throws {
+        let status = try await ChildProcess.run("/bin/grep", ["SigBlk", "/proc/self/status"])
+        #expect(status.stdout == "SigBlk:\t0000000000000000\n")
+    }
 }
