@@ -21,12 +21,18 @@ import Testing
         let resolver = try UnboundResolver(configuration: ResolverConfiguration(
             upstreams: [relay.forwarder], trustAnchorFile: nil, queryTimeout: .seconds(5)))
         defer { resolver.shutdown() }
-        for (name, addresses) in Self.names {
-            let start = ContinuousClock.now
-            do throws(ResolutionFailure) {
-                #expect(try await resolver.query(name: name, type: .a).addresses == addresses)
-            } catch {
-                Issue.record("\(name) through a \(milliseconds) ms upstream: \(error.reason) after \(ContinuousClock.now - start)")
+        // Asked at once: each is still a first query through the relay, and the test takes
+        // one delay, not five.
+        await withTaskGroup(of: Void.self) { group in
+            for (name, addresses) in Self.names {
+                group.addTask {
+                    let start = ContinuousClock.now
+                    do throws(ResolutionFailure) {
+                        #expect(try await resolver.query(name: name, type: .a).addresses == addresses)
+                    } catch {
+                        Issue.record("\(name) through a \(milliseconds) ms upstream: \(error.reason) after \(ContinuousClock.now - start)")
+                    }
+                }
             }
         }
     }
