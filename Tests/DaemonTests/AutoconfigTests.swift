@@ -47,7 +47,7 @@ import Varlink
 
         // Outgoing: exactly the submission Lookup's candidates, as SSL or STARTTLS.
         let outgoing = try #require(reply.outgoing)
-        let lookup = try daemon.call(.lookup, ["email": "example.net", "want": "submission"])
+        let lookup = try await daemon.call(.lookup, ["email": "example.net", "want": "submission"])
         let candidates = try #require(lookup["candidates"]?.arrayValue)
         #expect(outgoing.count == candidates.count && outgoing.count == 6)
         func key(_ host: String?, _ port: Int?, _ tls: String?) -> String { "\(host ?? "") \(port ?? 0) \(tls ?? "")" }
@@ -105,7 +105,7 @@ import Varlink
         let slow = try await AutoconfigClient.raw("127.0.0.1", port, mode: "slow")
         #expect(slow == "CLOSED -", "a partial request is closed without a reply: \(slow)")
         #expect(try await AutoconfigClient.request("127.0.0.1", port, "/v1.1/example.net").status == 200)
-        #expect(try daemon.call(.lookup, ["email": "example.net"]).error == nil, "the Varlink side serves on too")
+        await #expect(try daemon.call(.lookup, ["email": "example.net"]).error == nil, "the Varlink side serves on too")
         await daemon.stop()
     }
 
@@ -119,7 +119,7 @@ import Varlink
             .set(owner: #"a\060b\062\038c\034d\039e"#, ttl: 300, type: "A", data: "127.0.0.99"),
         ])
         let (daemon, port) = try await startDaemon(knot: knot)
-        let lookup = try daemon.call(.lookup, ["email": "hostile.example.net"])
+        let lookup = try await daemon.call(.lookup, ["email": "hostile.example.net"])
         #expect(lookup["candidates"]?.arrayValue?.first?["host"]?.stringValue == hostile, "\(lookup)")
         let reply = try await AutoconfigClient.request("127.0.0.1", port, "/v1.1/hostile.example.net")
         #expect(reply.status == 200, "\(reply.body)")
@@ -168,8 +168,8 @@ import Varlink
         #expect(served.status == 200)
         #expect(served.incoming?.count == 6)
         // The Varlink socket keeps its place.
-        let client = try VarlinkClient.connect(to: socket, timeout: .seconds(15))
-        #expect(try client.call(DiscoveryInterface.Method.lookup.qualifiedName, ["email": "a@example.net"]).error == nil)
+        let client = try await DaemonConnection(socket: socket)
+        await #expect(try client.call(DiscoveryInterface.Method.lookup.qualifiedName, ["email": "a@example.net"]).error == nil)
         let text = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
         #expect(text.contains("serving autoconfig") && text.contains("127.0.0.1:\(port)"), "\(text)")
         kill(try #require(activator.firstChildPID()), SIGTERM)

@@ -82,13 +82,13 @@ final class DaemonProcess: @unchecked Sendable {
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
     /// A new connection to the daemon.
-    func connect() throws -> VarlinkClient {
-        try VarlinkClient.connect(to: socket, timeout: .seconds(15))
+    func connect() async throws -> DaemonConnection {
+        try await DaemonConnection(socket: socket)
     }
 
     /// One call on a new connection.
-    func call(_ method: DiscoveryInterface.Method, _ parameters: JSONObject = [:]) throws -> VarlinkReply {
-        try connect().call(method.qualifiedName, parameters)
+    func call(_ method: DiscoveryInterface.Method, _ parameters: JSONObject = [:]) async throws -> VarlinkReply {
+        try await connect().call(method.qualifiedName, parameters)
     }
 
     /// Rewrites the config file given at start (for SIGHUP reload tests).
@@ -158,13 +158,13 @@ extension JSONValue {
 }
 
 /// Polls `condition` every 20 ms until it holds or `seconds` have passed; its last value.
-func eventually(within seconds: Int, _ condition: () throws -> Bool) async throws -> Bool {
+func eventually(within seconds: Int, _ condition: () async throws -> Bool) async throws -> Bool {
     let deadline = ContinuousClock.now + .seconds(seconds)
     while ContinuousClock.now < deadline {
-        if try condition() { return true }
+        if try await condition() { return true }
         try await Task.sleep(for: .milliseconds(20))
     }
-    return try condition()
+    return try await condition()
 }
 
 /// A new blocking stream socket connected to the Unix socket at `path`; the caller closes it.

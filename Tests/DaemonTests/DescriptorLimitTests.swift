@@ -12,8 +12,8 @@ import Varlink
         let config = "[Discovery]\nSaveInterval=1h\n"
         let daemon = try await DaemonProcess(dnsServer: knot.forwarder, config: config,
                                              launcher: ["/usr/bin/prlimit", "--nofile=256:256", "--"])
-        let holder = try daemon.connect()
-        let pinned = try holder.call(DiscoveryInterface.Method.acquire.qualifiedName,
+        let holder = try await daemon.connect()
+        let pinned = try await holder.call(DiscoveryInterface.Method.acquire.qualifiedName,
                                      ["email": "pin@example.net", "want": "imaps"])
         #expect(pinned.error == nil)
 
@@ -50,7 +50,7 @@ import Varlink
         #expect(await daemon.stop() == 0)
         #expect(!daemon.log.contains("cannot write state file"), "\(daemon.log)")
         let restarted = try await DaemonProcess(dnsServer: knot.forwarder, config: config, directory: daemon.directory)
-        let after = try restarted.connect().call(DiscoveryInterface.Method.acquire.qualifiedName,
+        let after = try await restarted.connect().call(DiscoveryInterface.Method.acquire.qualifiedName,
                                                  ["email": "pin@example.net", "want": "imaps"])
         #expect(after["reused"] == true && after["address"] == pinned["address"])
         await restarted.stop()

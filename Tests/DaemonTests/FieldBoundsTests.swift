@@ -11,15 +11,15 @@ import Varlink
         let daemon = try await DaemonProcess(dnsServer: knot.forwarder)
         for host in ["ws1\u{1}.example.net", String(repeating: "h", count: 60_000), "ws 1.example.net"] {
             for method in [DiscoveryInterface.Method.lookup, .acquire] {
-                let reply = try daemon.call(method, ["email": "a@example.net", "clientHost": .string(host)])
+                let reply = try await daemon.call(method, ["email": "a@example.net", "clientHost": .string(host)])
                 #expect(reply.errorName == "InvalidParameter")
                 #expect(reply["parameter"] == "clientHost")
             }
         }
-        #expect(try daemon.call(.lookup, ["email": "a@example.net", "clientHost": "ws1.example.net"]).errorName == nil)
+        await #expect(try daemon.call(.lookup, ["email": "a@example.net", "clientHost": "ws1.example.net"]).errorName == nil)
         let long = String(repeating: "x", count: 60_000) + "@example.net"
         for method in [DiscoveryInterface.Method.lookup, .acquire] {
-            #expect(try daemon.call(method, ["email": .string(long)]).errorName == "InvalidAddress")
+            await #expect(try daemon.call(method, ["email": .string(long)]).errorName == "InvalidAddress")
         }
         #expect(await daemon.stop() == 0)
     }

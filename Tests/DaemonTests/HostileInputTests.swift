@@ -43,7 +43,7 @@ import Varlink
                 #expect(reply["parameter"] == "message")
             }
             #expect(connection.isClosedByPeer())
-            let after = try daemon.call(.lookup, ["email": "a@example.net"])
+            let after = try await daemon.call(.lookup, ["email": "a@example.net"])
             #expect(after.error == nil)
             #expect(after["domain"] == "example.net")
         }
@@ -51,7 +51,7 @@ import Varlink
 
     @Test func wrongParameterTypesNameTheField() async throws {
         try await whileAWellBehavedClientLooksUp { daemon in
-            let client = try daemon.connect()
+            let client = try await daemon.connect()
             let cases: [(DiscoveryInterface.Method, JSONObject, field: String)] = [
                 (.lookup, ["email": 42], "email"),
                 (.lookup, ["email": "a@example.net", "want": 7], "want"),
@@ -64,7 +64,7 @@ import Varlink
                 (.flush, ["domain": 3], "domain"),
             ]
             for (method, parameters, field) in cases {
-                let reply = try client.call(method.qualifiedName, parameters)
+                let reply = try await client.call(method.qualifiedName, parameters)
                 #expect(reply.error == VarlinkError.Name.invalidParameter, "\(method) \(parameters)")
                 #expect(reply["parameter"] == .string(field), "\(method) \(parameters)")
             }
@@ -81,19 +81,19 @@ import Varlink
 
     @Test func anUnknownMethodIsMethodNotFound() async throws {
         try await whileAWellBehavedClientLooksUp { daemon in
-            let client = try daemon.connect()
-            let reply = try client.call("io.mailsrvd.Discovery.DropTables", ["email": "a@example.net"])
+            let client = try await daemon.connect()
+            let reply = try await client.call("io.mailsrvd.Discovery.DropTables", ["email": "a@example.net"])
             #expect(reply.error == VarlinkError.Name.methodNotFound)
             #expect(reply["method"] == "io.mailsrvd.Discovery.DropTables")
             // The connection is still usable.
-            #expect(try client.call(DiscoveryInterface.Method.stats.qualifiedName).error == nil)
+            await #expect(try client.call(DiscoveryInterface.Method.stats.qualifiedName).error == nil)
         }
     }
 
     @Test func halfAMessageIsCutOffAfterTheIdleTimeoutButAnIdleConnectionIsNot() async throws {
         try await whileAWellBehavedClientLooksUp(config: "[Discovery]\nIdleTimeout=1s\n") { daemon in
-            let idle = try daemon.connect()
-            #expect(try idle.call(DiscoveryInterface.Method.stats.qualifiedName).error == nil)
+            let idle = try await daemon.connect()
+            await #expect(try idle.call(DiscoveryInterface.Method.stats.qualifiedName).error == nil)
             let half = try RawConnection(daemon.socket)
             let started = ContinuousClock.now
             half.send(#"{"method": "io.mailsrvd.Discovery.Sta"#)
@@ -102,7 +102,7 @@ import Varlink
             #expect(cutAfter >= .milliseconds(900) && cutAfter < .seconds(5), "cut after \(cutAfter)")
             // Idle between messages for longer than the timeout: still served.
             try await Task.sleep(for: .milliseconds(500))
-            let reply = try idle.call(DiscoveryInterface.Method.lookup.qualifiedName, ["email": "a@example.net"])
+            let reply = try await idle.call(DiscoveryInterface.Method.lookup.qualifiedName, ["email": "a@example.net"])
             #expect(reply.error == nil)
             #expect(reply["domain"] == "example.net")
         }
@@ -113,11 +113,11 @@ import Varlink
                                              config: "[Discovery]\nMaxConnectionsPerUser=3\n")
         // The daemon counts a closed connection (such as the one that saw it start) when it
         // notices the close: wait until only our first one is counted.
-        let first = try daemon.connect()
-        try await waitUntil { try first.call(DiscoveryInterface.Method.stats.qualifiedName)["clients"] == 1 }
-        let open = [first, try daemon.connect(), try daemon.connect()]
+        let first = try await daemon.connect()
+        try await waitUntil { try await first.call(DiscoveryInterface.Method.stats.qualifiedName)["clients"] == 1 }
+        let open = await [first, try daemon.connect(), try daemon.connect()]
         for client in open {
-            #expect(try client.call(DiscoveryInterface.Method.stats.qualifiedName).error == nil)
+            await #expect(try client.call(DiscoveryInterface.Method.stats.qualifiedName).error == nil)
         }
         // The fourth gets TooManyRequests (DESIGN.md §5), then the end of the stream.
         let fourth = try RawConnection(daemon.socket)
@@ -125,13 +125,13 @@ import Varlink
         #expect(fourth.nextReply()?.errorName == "TooManyRequests")
         #expect(fourth.isClosedByPeer())
         for client in open {
-            let reply = try client.call(DiscoveryInterface.Method.stats.qualifiedName)
+            let reply = try await client.call(DiscoveryInterface.Method.stats.qualifiedName)
             #expect(reply["clients"] == 3)
         }
         // A closed connection frees its place.
         open[0].close()
-        try await waitUntil { try open[1].call(DiscoveryInterface.Method.stats.qualifiedName)["clients"] == 2 }
-        #expect(try daemon.connect().call(DiscoveryInterface.Method.stats.qualifiedName).error == nil)
+        try await waitUntil { try await open[1].call(DiscoveryInterface.Method.stats.qualifiedName)["clients"] == 2 }
+        await #expect(try daemon.connect().call(DiscoveryInterface.Method.stats.qualifiedName).error == nil)
         await daemon.stop()
     }
 
@@ -173,7 +173,7 @@ import Varlink
             #expect(connection.nextReply(within: .milliseconds(500)) == nil)
             #expect(!connection.isClosedByPeer(within: .milliseconds(10)))
             // The oneway call did run: it filled the cache.
-            #expect(try daemon.call(.lookup, ["email": "a@example.net"])["source"] == "cache")
+            await #expect(try daemon.call(.lookup, ["email": "a@example.net"])["source"] == "cache")
         }
     }
 
@@ -181,7 +181,7 @@ import Varlink
 
     /// Polls `condition` for up to two seconds; records an issue when it never holds.
     private func waitUntil(sourceLocation: SourceLocation = #_sourceLocation,
-                           _ condition: () throws -> Bool) async throws {
+                           _ condition: () async throws -> Bool) async throws {
         if try await !eventually(within: 2, condition) {
             Issue.record("condition never held", sourceLocation: sourceLocation)
         }

@@ -17,8 +17,8 @@ import Varlink
 
     @Test func aSecondInstanceOnTheSamePathsRefusesToStartAndTheFirstServesOn() async throws {
         let first = try await DaemonProcess(dnsServer: try await SharedKnot.server().forwarder)
-        let holder = try first.connect()
-        let pinned = try holder.call(DiscoveryInterface.Method.acquire.qualifiedName,
+        let holder = try await first.connect()
+        let pinned = try await holder.call(DiscoveryInterface.Method.acquire.qualifiedName,
                                      ["email": "a@example.net", "want": "imaps"])
         #expect(pinned.error == nil)
         let state = first.directory.appendingPathComponent("state").path
@@ -38,18 +38,18 @@ import Varlink
         #expect(FileManager.default.fileExists(atPath: first.socket))
 
         // The first still serves, and its pin is its own.
-        let reused = try first.connect().call(DiscoveryInterface.Method.acquire.qualifiedName,
+        let reused = try await first.connect().call(DiscoveryInterface.Method.acquire.qualifiedName,
                                               ["email": "b@example.net", "want": "imaps"])
         #expect(reused["reused"] == true && reused["address"] == pinned["address"])
         #expect(await first.stop() == 0)
         // A socket file left behind by a daemon that is gone is not "another instance".
         let stale = try await DaemonProcess(dnsServer: try await SharedKnot.server().forwarder,
                                             directory: first.directory)
-        #expect(try stale.call(.stats).error == nil)
+        await #expect(try stale.call(.stats).error == nil)
         #expect(await stale.stop(signal: SIGKILL) == SIGKILL)
         let afterKill = try await DaemonProcess(dnsServer: try await SharedKnot.server().forwarder,
                                                 directory: first.directory)
-        #expect(try afterKill.call(.stats).error == nil)
+        await #expect(try afterKill.call(.stats).error == nil)
         await afterKill.stop()
     }
 
@@ -58,10 +58,10 @@ import Varlink
                                              config: "[Discovery]\nMaxConnectionsPerUser=1\n")
         // The daemon counts the connection that saw it start until it notices the close:
         // until then a new one is refused.
-        var connection: VarlinkClient?
+        var connection: DaemonConnection?
         for _ in 0..<100 where connection == nil {
-            let client = try daemon.connect()
-            if let reply = try? client.call(DiscoveryInterface.Method.stats.qualifiedName), reply.error == nil {
+            let client = try await daemon.connect()
+            if let reply = try? await client.call(DiscoveryInterface.Method.stats.qualifiedName), reply.error == nil {
                 connection = client
             } else {
                 try await Task.sleep(for: .milliseconds(20))
@@ -87,7 +87,7 @@ import Varlink
             """, daemon.socket])
         #expect(raw.status == 0, "\(raw.stderr)")
         #expect(raw.stdout == #"{"error":"io.mailsrvd.Discovery.TooManyRequests","parameters":{}}"# + "\0\n")
-        #expect(try held.call(DiscoveryInterface.Method.stats.qualifiedName).error == nil)
+        await #expect(try held.call(DiscoveryInterface.Method.stats.qualifiedName).error == nil)
         await daemon.stop()
     }
 }

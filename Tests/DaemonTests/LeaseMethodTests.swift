@@ -19,17 +19,17 @@ import Varlink
     @Test func thePinHoldsPastTheRecordsTTLAndALiveDNSChange() async throws {
         let knot = try await KnotServer.start(signing: false)
         let daemon = try await DaemonProcess(dnsServer: knot.forwarder)
-        let holder = try daemon.connect()
-        let first = try holder.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@live.example.net"])
+        let holder = try await daemon.connect()
+        let first = try await holder.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@live.example.net"])
         #expect(first["endpoint"]?["host"] == "live.example.net")
         try await knot.change(zone: "example.net", [
             .unset(owner: "_imaps._tcp.live", type: "SRV"),
             .set(owner: "_imaps._tcp.live", ttl: 2, type: "SRV", data: "0 1 993 imap1.example.net."),
         ])
         try await Task.sleep(for: .milliseconds(3100))
-        let lookup = try daemon.call(.lookup, ["email": "a@live.example.net"])
+        let lookup = try await daemon.call(.lookup, ["email": "a@live.example.net"])
         #expect(lookup["candidates"]?.arrayValue?.first?["host"] == "imap1.example.net", "DNS did change")
-        let again = try daemon.connect().call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@live.example.net"])
+        let again = try await daemon.connect().call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@live.example.net"])
         #expect(again["reused"] == true)
         #expect(tuple(again) == tuple(first))
         holder.close()
@@ -39,20 +39,20 @@ import Varlink
 
     @Test func leasesDieWithTheirConnectionAndThePinWithTheLastLease() async throws {
         let daemon = try await DaemonProcess(dnsServer: try await SharedKnot.server().forwarder)
-        let holder = try daemon.connect()
-        let acquired = try holder.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@example.net"])
+        let holder = try await daemon.connect()
+        let acquired = try await holder.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@example.net"])
         #expect(acquired["reused"] == false)
-        let observer = try daemon.connect()
-        #expect(try observer.call(DiscoveryInterface.Method.listLeases.qualifiedName)["leases"]?.arrayValue?.count == 1)
-        #expect(try observer.call(DiscoveryInterface.Method.stats.qualifiedName)["leases"] == 1)
+        let observer = try await daemon.connect()
+        await #expect(try observer.call(DiscoveryInterface.Method.listLeases.qualifiedName)["leases"]?.arrayValue?.count == 1)
+        await #expect(try observer.call(DiscoveryInterface.Method.stats.qualifiedName)["leases"] == 1)
         holder.close()
         var left: Int? = 1
         for _ in 0..<100 where left != 0 {
             try await Task.sleep(for: .milliseconds(20))
-            left = try observer.call(DiscoveryInterface.Method.listLeases.qualifiedName)["leases"]?.arrayValue?.count
+            left = try await observer.call(DiscoveryInterface.Method.listLeases.qualifiedName)["leases"]?.arrayValue?.count
         }
         #expect(left == 0)
-        let fresh = try observer.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@example.net"])
+        let fresh = try await observer.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@example.net"])
         #expect(fresh["reused"] == false, "the pin went with its last lease")
         await daemon.stop()
     }
@@ -60,13 +60,13 @@ import Varlink
     @Test func aUserOverTheLeaseLimitGetsTooManyRequests() async throws {
         let daemon = try await DaemonProcess(dnsServer: try await SharedKnot.server().forwarder,
                                              config: "[Discovery]\nMaxLeasesPerUser=2\n")
-        let client = try daemon.connect()
+        let client = try await daemon.connect()
         for _ in 0..<2 {
-            #expect(try client.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@example.net"]).error == nil)
+            await #expect(try client.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@example.net"]).error == nil)
         }
-        let third = try client.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@example.net"])
+        let third = try await client.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@example.net"])
         #expect(third.errorName == "TooManyRequests")
-        #expect(try client.call(DiscoveryInterface.Method.lookup.qualifiedName, ["email": "a@example.net"]).error == nil)
+        await #expect(try client.call(DiscoveryInterface.Method.lookup.qualifiedName, ["email": "a@example.net"]).error == nil)
         await daemon.stop()
     }
 }

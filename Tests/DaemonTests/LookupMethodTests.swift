@@ -12,7 +12,7 @@ import Varlink
         // A port nobody listens on: queries fail fast.
         let daemon = try await DaemonProcess(dnsServer: "127.0.0.1@9")
         let started = ContinuousClock.now
-        let reply = try daemon.call(.lookup, ["email": "a@example.net"])
+        let reply = try await daemon.call(.lookup, ["email": "a@example.net"])
         #expect(reply.errorName == "ResolutionFailed")
         #expect(reply["domain"] == "example.net")
         #expect(reply["reason"]?.stringValue?.isEmpty == false)
@@ -22,21 +22,21 @@ import Varlink
 
     @Test func introspectionServesTheShippedInterface() async throws {
         let daemon = try await DaemonProcess(dnsServer: try await SharedKnot.server().forwarder)
-        let client = try daemon.connect()
-        let info = try client.call("org.varlink.service.GetInfo")
+        let client = try await daemon.connect()
+        let info = try await client.call("org.varlink.service.GetInfo")
         #expect(info["product"] == "mailsrvd")
         #expect(info["interfaces"] == ["org.varlink.service", "io.mailsrvd.Discovery"])
-        let description = try client.call("org.varlink.service.GetInterfaceDescription", ["interface": "io.mailsrvd.Discovery"])
+        let description = try await client.call("org.varlink.service.GetInterfaceDescription", ["interface": "io.mailsrvd.Discovery"])
         let text = try #require(description["description"]?.stringValue)
         let shipped = try String(contentsOfFile: #filePath.replacingOccurrences(
             of: "Tests/DaemonTests/LookupMethodTests.swift",
             with: "Sources/MailSRVInterface/io.mailsrvd.Discovery.varlink"), encoding: .utf8)
         #expect(text == shipped)
         #expect(text.contains("method Acquire(email: string, want: ?string, clientHost: ?string, alternatives: ?bool)"))
-        let unknown = try client.call("io.mailsrvd.Discovery.Frobnicate")
+        let unknown = try await client.call("io.mailsrvd.Discovery.Frobnicate")
         #expect(unknown.error == VarlinkError.Name.methodNotFound)
         #expect(unknown["method"] == "io.mailsrvd.Discovery.Frobnicate")
-        let otherInterface = try client.call("org.example.Nothing.Ping")
+        let otherInterface = try await client.call("org.example.Nothing.Ping")
         #expect(otherInterface.error == VarlinkError.Name.interfaceNotFound)
         await daemon.stop()
     }

@@ -17,7 +17,7 @@ import Varlink
         let config = { (timeout: Int) in "[Discovery]\nDNS=\(knot.forwarder)\nQueryTimeout=\(timeout)s\n" }
         let daemon = try await DaemonProcess(dnsServer: nil, config: config(60))
         let pid = daemon.process.processIdentifier
-        #expect(try daemon.call(.lookup, ["email": "a@example.net"]).errorName == nil)
+        await #expect(try daemon.call(.lookup, ["email": "a@example.net"]).errorName == nil)
         let threads = { self.count("/proc/\(pid)/task") }
         let descriptors = { self.count("/proc/\(pid)/fd") }
         let before = (threads: threads(), descriptors: descriptors())
@@ -30,7 +30,7 @@ import Varlink
             try #require(reloaded, "reload \(n) not logged: \(daemon.log.suffix(2000))")
         }
         // The resolver in place works.
-        #expect(try daemon.call(.lookup, ["email": "a@nopop.example.net"]).errorName == nil)
+        await #expect(try daemon.call(.lookup, ["email": "a@nopop.example.net"]).errorName == nil)
         // A few threads of slack for the runtime's own pools.
         let settled = try await eventually(within: 20) {
             threads() <= before.threads + 4 && descriptors() <= before.descriptors + 4

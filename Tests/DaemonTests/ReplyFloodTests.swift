@@ -13,12 +13,12 @@ import Varlink
     @Test func clientsThatNeverReadHoldBoundedMemoryAndWhatTheyLeaveIsNotAnswered() async throws {
         let daemon = try await DaemonProcess(dnsServer: try await SharedKnot.server().forwarder, logLevel: "notice")
         // Generous: the daemon (a debug build) may share a loaded machine.
-        let control = try VarlinkClient.connect(to: daemon.socket, timeout: .seconds(60))
-        func stats() throws -> (clients: Int, hits: Int) {
-            let reply = try control.call(DiscoveryInterface.Method.stats.qualifiedName)
+        let control = try await DaemonConnection(socket: daemon.socket, timeout: .seconds(60))
+        func stats() async throws -> (clients: Int, hits: Int) {
+            let reply = try await control.call(DiscoveryInterface.Method.stats.qualifiedName)
             return (reply["clients"]?.intValue ?? -1, reply["cacheHits"]?.intValue ?? -1)
         }
-        #expect(try control.call(DiscoveryInterface.Method.lookup.qualifiedName,
+        await #expect(try control.call(DiscoveryInterface.Method.lookup.qualifiedName,
                                  ["email": "warm@example.net", "want": "retrieval"]).error == nil)
         let figures = ProcessFigures(pid: daemon.process.processIdentifier)
         let rssBefore = figures.rssKiB
@@ -45,14 +45,14 @@ import Varlink
         #expect(replies.first?["error"] == nil && replies.first?["parameters"]?.objectValue?["domain"] == "example.net")
 
         // They go away: what they sent and the daemon had not taken is never answered.
-        let hitsBefore = try stats().hits
+        let hitsBefore = try await stats().hits
         for client in clients { client.close() }
         let closing = ContinuousClock.now
-        while try stats().clients > 1, ContinuousClock.now - closing < .seconds(30) {
+        while try await stats().clients > 1, ContinuousClock.now - closing < .seconds(30) {
             try await Task.sleep(for: .milliseconds(50))
         }
-        #expect(try stats().clients == 1)
-        let answeredAfterClose = try stats().hits - hitsBefore
+        await #expect(try stats().clients == 1)
+        let answeredAfterClose = try await stats().hits - hitsBefore
         print("cached Lookups answered after the clients closed: \(answeredAfterClose)")
         // At most the calls each had in flight; before the fix, thousands per connection.
         #expect(answeredAfterClose <= 40 * 17, "\(answeredAfterClose) Lookups of closed connections answered")

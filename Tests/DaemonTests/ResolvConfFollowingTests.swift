@@ -27,16 +27,16 @@ struct ResolvConfFollowingTests {
         let configured = try await DaemonProcess(dnsServer: "127.0.0.1", launcher: namespace.enter)
 
         // At the office: learn an IMAPS answer, a NoService and a submission answer.
-        #expect(try daemon.imaps("a@example.net") == SplitHorizonTests.officeIMAPS)
-        #expect(try daemon.call(.lookup, ["email": "a@onlyhome.example.net", "want": "imaps"]).errorName == "NoService")
-        let submission = try daemon.call(.lookup, ["email": "a@example.net", "want": "submission"])
+        await #expect(try daemon.imaps("a@example.net") == SplitHorizonTests.officeIMAPS)
+        await #expect(try daemon.call(.lookup, ["email": "a@onlyhome.example.net", "want": "imaps"]).errorName == "NoService")
+        let submission = try await daemon.call(.lookup, ["email": "a@example.net", "want": "submission"])
         #expect(submission.error == nil)
 
         // Atomic rename (NetworkManager): home's answers, fresh from DNS, NoService forgotten.
         try namespace.writeResolvConf(["127.0.0.2"], renaming: true)
         try await daemon.waitForIMAPS(SplitHorizonTests.homeIMAPS)
-        #expect(try daemon.call(.lookup, ["email": "a@example.net", "want": "imaps"])["source"] == "cache")
-        let found = try daemon.call(.lookup, ["email": "a@onlyhome.example.net", "want": "imaps"])
+        await #expect(try daemon.call(.lookup, ["email": "a@example.net", "want": "imaps"])["source"] == "cache")
+        let found = try await daemon.call(.lookup, ["email": "a@onlyhome.example.net", "want": "imaps"])
         #expect(found.error == nil, "a NoService learned at the office hides home's records")
         #expect(daemon.log.contains("upstream servers changed"), "\(daemon.log)")
         #expect(daemon.log.contains("servers=127.0.0.2"), "\(daemon.log)")
@@ -47,10 +47,10 @@ struct ResolvConfFollowingTests {
 
         // Missing for a moment, then empty: the daemon keeps its servers.
         #expect(unlink(namespace.etc + "/resolv.conf") == 0)
-        #expect(try daemon.call(.lookup, ["email": "a@example.net", "want": "pop3s"]).error == nil)
+        await #expect(try daemon.call(.lookup, ["email": "a@example.net", "want": "pop3s"]).error == nil)
         try "".write(toFile: namespace.etc + "/resolv.conf", atomically: false, encoding: .utf8)
-        #expect(try daemon.call(.lookup, ["email": "a@example.net", "want": "imap"]).error == nil)
-        #expect(try daemon.imaps("a@example.net") == SplitHorizonTests.officeIMAPS)
+        await #expect(try daemon.call(.lookup, ["email": "a@example.net", "want": "imap"]).error == nil)
+        await #expect(try daemon.imaps("a@example.net") == SplitHorizonTests.officeIMAPS)
 
         // A symlink swapped in (resolvconf, systemd-resolved): to home.
         try FileManager.default.createDirectory(atPath: namespace.etc + "/nm", withIntermediateDirectories: true)
@@ -66,13 +66,13 @@ struct ResolvConfFollowingTests {
         try await daemon.waitForIMAPS(SplitHorizonTests.homeIMAPS)
 
         // A configured upstream is not affected by the file.
-        #expect(try configured.imaps("a@example.net") == SplitHorizonTests.officeIMAPS)
+        await #expect(try configured.imaps("a@example.net") == SplitHorizonTests.officeIMAPS)
         #expect(!configured.log.contains("upstream servers changed"), "\(configured.log)")
         await configured.stop()
 
         // Home's server down: the office's submission answer is served, as stale.
         await home.stop()
-        let stale = try daemon.call(.lookup, ["email": "a@example.net", "want": "submission"])
+        let stale = try await daemon.call(.lookup, ["email": "a@example.net", "want": "submission"])
         #expect(stale.error == nil)
         #expect(stale["source"] == "stale")
         #expect(hostsAndAddresses(stale).sorted() == hostsAndAddresses(submission).sorted())
@@ -88,7 +88,7 @@ extension ResolvConfFollowingTests {
         defer { namespace.stop() }
         let daemon = try await DaemonProcess(dnsServer: "192.0.2.1", config: "[Discovery]\nQueryTimeout=2s\n",
                                              launcher: namespace.enter)
-        let reply = try daemon.call(.lookup, ["email": "a@example.net"])
+        let reply = try await daemon.call(.lookup, ["email": "a@example.net"])
         #expect(reply.errorName == "ResolutionFailed")
         #expect(reply["reason"]?.stringValue?.contains("network unreachable") == true, "\(reply)")
         await daemon.stop()
@@ -164,8 +164,8 @@ final class Namespaces: Sendable {
 
 extension DaemonProcess {
     /// The IMAPS candidates of `email`, as "host:port", sorted.
-    func imaps(_ email: String) throws -> [String] {
-        hostsAndAddresses(try call(.lookup, ["email": .string(email), "want": "imaps"]))
+    func imaps(_ email: String) async throws -> [String] {
+        hostsAndAddresses(try await call(.lookup, ["email": .string(email), "want": "imaps"]))
             .map { String($0.split(separator: " ")[0]) }.sorted()
     }
 
@@ -173,9 +173,9 @@ extension DaemonProcess {
     /// candidates of example.net are `expected`, i.e. until the new servers answer.
     func waitForIMAPS(_ expected: [String]) async throws {
         let start = ContinuousClock.now
-        while try imaps("a@example.net") != expected {
+        while try await imaps("a@example.net") != expected {
             guard ContinuousClock.now - start < .seconds(10) else {
-                Issue.record("still \(try imaps("a@example.net")) 10 s after the change, not \(expected); log:\n\(log)")
+                Issue.record("still \(try await imaps("a@example.net")) 10 s after the change, not \(expected); log:\n\(log)")
                 return
             }
             try await Task.sleep(for: .milliseconds(20))

@@ -6,8 +6,8 @@ import Varlink
 
 /// A restart loses nothing (DESIGN.md §2, §3): cache and pins are written and read back.
 @Suite struct RestartTests {
-    func acquire(_ daemon: DaemonProcess, _ email: String) throws -> VarlinkReply {
-        try daemon.connect().call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": .string(email)])
+    func acquire(_ daemon: DaemonProcess, _ email: String) async throws -> VarlinkReply {
+        try await daemon.connect().call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": .string(email)])
     }
 
     func place(_ reply: VarlinkReply) -> String {
@@ -17,8 +17,8 @@ import Varlink
     @Test func afterSIGTERMThePinHoldsForItsGracePeriodEvenThoughDNSChanged() async throws {
         let knot = try await KnotServer.start(signing: false)
         let first = try await DaemonProcess(dnsServer: knot.forwarder)
-        let holder = try first.connect()
-        let before = try holder.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@live.example.net"])
+        let holder = try await first.connect()
+        let before = try await holder.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@live.example.net"])
         #expect(before["reused"] == false)
         #expect(await first.stop() == 0)
         let pins = first.directory.appendingPathComponent("state/pins.json")
@@ -31,7 +31,7 @@ import Varlink
         ])
         try await Task.sleep(for: .milliseconds(3100))
         let second = try await DaemonProcess(dnsServer: knot.forwarder, directory: first.directory)
-        let after = try acquire(second, "b@live.example.net")
+        let after = try await acquire(second, "b@live.example.net")
         #expect(after["reused"] == true)
         #expect(place(after) == place(before))
         #expect(second.log.contains("pins restored"))
@@ -42,27 +42,27 @@ import Varlink
     @Test func aRestoredPinLapsesAfterItsGracePeriod() async throws {
         let knot = try await SharedKnot.server()
         let first = try await DaemonProcess(dnsServer: knot.forwarder)
-        let holder = try first.connect()
-        _ = try holder.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@example.net"])
+        let holder = try await first.connect()
+        _ = try await holder.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@example.net"])
         await first.stop()
         let second = try await DaemonProcess(dnsServer: knot.forwarder, config: "[Discovery]\nPinGrace=1s\n",
                                              directory: first.directory)
         try await Task.sleep(for: .milliseconds(1200))
-        #expect(try acquire(second, "a@example.net")["reused"] == false)
+        await #expect(try acquire(second, "a@example.net")["reused"] == false)
         await second.stop()
     }
 
     @Test func theCacheSurvivesARestartAndAnswersWithoutDNS() async throws {
         let knot = try await SharedKnot.server()
         let first = try await DaemonProcess(dnsServer: knot.forwarder)
-        _ = try first.call(.lookup, ["email": "a@example.net"])
-        let cached = try first.call(.stats)["cachedNames"]
+        _ = try await first.call(.lookup, ["email": "a@example.net"])
+        let cached = try await first.call(.stats)["cachedNames"]
         await first.stop()
         let second = try await DaemonProcess(dnsServer: knot.forwarder, directory: first.directory)
-        #expect(try second.call(.stats)["cachedNames"] == cached)
-        let lookup = try second.call(.lookup, ["email": "a@example.net"])
+        await #expect(try second.call(.stats)["cachedNames"] == cached)
+        let lookup = try await second.call(.lookup, ["email": "a@example.net"])
         #expect(lookup["source"] == "cache")
-        #expect(try second.call(.stats)["dnsQueries"] == 0)
+        await #expect(try second.call(.stats)["dnsQueries"] == 0)
         await second.stop()
     }
 
@@ -70,22 +70,22 @@ import Varlink
         let knot = try await SharedKnot.server()
         let config = "[Discovery]\nSaveInterval=1s\n"
         let first = try await DaemonProcess(dnsServer: knot.forwarder, config: config)
-        let holder = try first.connect()
-        let before = try holder.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@example.net"])
+        let holder = try await first.connect()
+        let before = try await holder.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@example.net"])
         #expect(try await eventually(within: 20) { first.hasSavedPin }, "a periodic save")
         #expect(await first.stop(signal: SIGKILL) == SIGKILL)
         let second = try await DaemonProcess(dnsServer: knot.forwarder, config: config, directory: first.directory)
-        let after = try acquire(second, "a@example.net")
+        let after = try await acquire(second, "a@example.net")
         #expect(after["reused"] == true)
         #expect(place(after) == place(before))
-        #expect(try second.call(.lookup, ["email": "a@example.net"])["source"] == "cache")
+        await #expect(try second.call(.lookup, ["email": "a@example.net"])["source"] == "cache")
         await second.stop()
     }
 
     @Test func corruptStateFilesAreSetAsideAndTheDaemonStarts() async throws {
         let knot = try await SharedKnot.server()
         let first = try await DaemonProcess(dnsServer: knot.forwarder)
-        _ = try first.call(.lookup, ["email": "a@example.net"])
+        _ = try await first.call(.lookup, ["email": "a@example.net"])
         await first.stop()
         let cache = first.directory.appendingPathComponent("cache/cache.json")
         let pins = first.directory.appendingPathComponent("state/pins.json")
@@ -93,8 +93,8 @@ import Varlink
         try truncated.write(to: cache)
         try Data("not json at all".utf8).write(to: pins)
         let second = try await DaemonProcess(dnsServer: knot.forwarder, directory: first.directory)
-        #expect(try second.call(.stats)["cachedNames"] == 0)
-        #expect(try second.call(.lookup, ["email": "a@example.net"])["source"] == "dns")
+        await #expect(try second.call(.stats)["cachedNames"] == 0)
+        await #expect(try second.call(.lookup, ["email": "a@example.net"])["source"] == "dns")
         #expect(FileManager.default.fileExists(atPath: cache.path + ".corrupt"))
         #expect(try Data(contentsOf: URL(fileURLWithPath: cache.path + ".corrupt")) == truncated)
         #expect(FileManager.default.fileExists(atPath: pins.path + ".corrupt"))

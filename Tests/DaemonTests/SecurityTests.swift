@@ -11,22 +11,22 @@ import Varlink
     /// A daemon, and root's connection holding a lease for a@example.net.
     private struct RootWithLease {
         let daemon: DaemonProcess
-        let root: VarlinkClient
+        let root: DaemonConnection
         let lease: String
         let address: String
 
         init() async throws {
             daemon = try await DaemonProcess(dnsServer: try await SharedKnot.server().forwarder)
-            root = try daemon.connect()
-            let acquired = try root.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@example.net"])
+            root = try await daemon.connect()
+            let acquired = try await root.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@example.net"])
             try #require(acquired.error == nil, "root's Acquire failed: \(acquired)")
             lease = try #require(acquired["lease"]?.stringValue)
             address = try #require(acquired["address"]?.stringValue)
         }
 
         /// The lease ids root's connection lists.
-        func rootLeases() throws -> [String] {
-            let reply = try root.call(DiscoveryInterface.Method.listLeases.qualifiedName)
+        func rootLeases() async throws -> [String] {
+            let reply = try await root.call(DiscoveryInterface.Method.listLeases.qualifiedName)
             return reply["leases"]?.arrayValue?.compactMap { $0["lease"]?.stringValue } ?? []
         }
     }
@@ -37,7 +37,7 @@ import Varlink
         #expect(replies.count == 1)
         #expect(replies.first?["error"] == nil)
         #expect(replies.first?["parameters"]?["leases"] == [])
-        #expect(try setup.rootLeases() == [setup.lease])
+        await #expect(try setup.rootLeases() == [setup.lease])
         await setup.daemon.stop()
     }
 
@@ -54,16 +54,16 @@ import Varlink
             #expect(reply["parameters"] == ["lease": .string(setup.lease)])
         }
         // The lease is still root's, unmoved by nobody's "failed" and still pending.
-        let listed = try setup.root.call(DiscoveryInterface.Method.listLeases.qualifiedName)
+        let listed = try await setup.root.call(DiscoveryInterface.Method.listLeases.qualifiedName)
         let leases = try #require(listed["leases"]?.arrayValue)
         #expect(leases.count == 1)
         #expect(leases.first?["lease"] == .string(setup.lease))
         #expect(leases.first?["address"] == .string(setup.address))
         #expect(leases.first?["state"] == "pending")
         // Root itself may still release it.
-        let released = try setup.root.call(DiscoveryInterface.Method.release.qualifiedName, ["lease": .string(setup.lease)])
+        let released = try await setup.root.call(DiscoveryInterface.Method.release.qualifiedName, ["lease": .string(setup.lease)])
         #expect(released.error == nil)
-        #expect(try setup.rootLeases() == [])
+        await #expect(try setup.rootLeases() == [])
         await setup.daemon.stop()
     }
 
@@ -80,12 +80,12 @@ import Varlink
         // Both leases exist once the daemon counts two.
         var leases: JSONValue?
         for _ in 0..<500 {
-            leases = try setup.root.call(DiscoveryInterface.Method.stats.qualifiedName)["leases"]
+            leases = try await setup.root.call(DiscoveryInterface.Method.stats.qualifiedName)["leases"]
             if leases == 2 { break }
             try await Task.sleep(for: .milliseconds(20))
         }
         try #require(leases == 2, "nobody's Acquire never took effect")
-        let rootsDuringNobodysLease = try setup.rootLeases()
+        let rootsDuringNobodysLease = try await setup.rootLeases()
         _ = FileManager.default.createFile(atPath: flag.path, contents: nil)
         let replies = try await nobodys
         #expect(replies.count == 2)
@@ -102,20 +102,20 @@ import Varlink
 
     @Test func nobodyMayNotFlushTheCache() async throws {
         let daemon = try await DaemonProcess(dnsServer: try await SharedKnot.server().forwarder)
-        _ = try daemon.call(.lookup, ["email": "a@example.net"])
-        let cached = try #require(try daemon.call(.stats)["cachedNames"]?.intValue)
+        _ = try await daemon.call(.lookup, ["email": "a@example.net"])
+        let cached = try await #require(try daemon.call(.stats)["cachedNames"]?.intValue)
         #expect(cached > 0)
         let replies = try await callAsNobody(socket: daemon.socket, [
             call(.flush), call(.flush, ["domain": "example.net"]),
         ])
         #expect(replies.map { $0["error"] } == Array(repeating: .string(DiscoveryInterface.Error.permissionDenied.qualifiedName), count: 2))
-        #expect(try daemon.call(.stats)["cachedNames"]?.intValue == cached)
+        await #expect(try daemon.call(.stats)["cachedNames"]?.intValue == cached)
         await daemon.stop()
     }
 
     @Test func nobodysLookupIsServedFromTheCacheRootFilled() async throws {
         let setup = try await RootWithLease()
-        let rootLookup = try setup.root.call(DiscoveryInterface.Method.lookup.qualifiedName,
+        let rootLookup = try await setup.root.call(DiscoveryInterface.Method.lookup.qualifiedName,
                                              ["email": "a@example.net", "want": "submission"])
         #expect(rootLookup["source"] == "dns")
         let replies = try await callAsNobody(socket: setup.daemon.socket, [
@@ -127,7 +127,7 @@ import Varlink
         #expect(parameters["source"] == "cache")
         #expect(parameters["domain"] == "example.net")
         #expect(hostsAndPorts(parameters["candidates"]).sorted() == hostsAndPorts(rootLookup["candidates"]).sorted())
-        #expect(try setup.rootLeases() == [setup.lease])
+        await #expect(try setup.rootLeases() == [setup.lease])
         await setup.daemon.stop()
     }
 

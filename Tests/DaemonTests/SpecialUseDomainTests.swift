@@ -20,7 +20,7 @@ import Varlink
                 .split(whereSeparator: \.isWhitespace).map(String.init)
             let target = try #require(srv.count == 4 ? String(srv[3].dropLast()) : nil, "kdig: \(srv)")
             let address = try await knot.kdig(["+short", target, "A"]).trimmingCharacters(in: .whitespacesAndNewlines)
-            let reply = try daemon.call(.lookup, ["email": .string("alice@\(domain)"), "want": "imaps"])
+            let reply = try await daemon.call(.lookup, ["email": .string("alice@\(domain)"), "want": "imaps"])
             #expect(reply.error == nil, "\(domain): \(reply)")
             #expect(hostsAndAddresses(reply) == ["\(target):\(srv[2]) \(address)"], "\(domain)")
         }

@@ -27,12 +27,12 @@ import Varlink
     @Test func aTargetWithThousandsOfAddressesMakesSmallStateFilesAndAQuickRestart() async throws {
         let knot = try await KnotServer.start(signing: false, extraZones: ["big.example.net": Self.bigZone])
         let first = try await DaemonProcess(dnsServer: knot.forwarder)
-        let holder = try first.connect()
-        let acquired = try holder.call(DiscoveryInterface.Method.acquire.qualifiedName,
+        let holder = try await first.connect()
+        let acquired = try await holder.call(DiscoveryInterface.Method.acquire.qualifiedName,
                                        ["email": "a@big.example.net", "want": "imaps"])
         #expect(acquired.errorName == nil, "\(acquired)")
         #expect(acquired["endpoint"]?["addresses"]?.arrayValue?.count == 16)
-        let lookup = try first.call(.lookup, ["email": "a@big.example.net", "want": "imaps"])
+        let lookup = try await first.call(.lookup, ["email": "a@big.example.net", "want": "imaps"])
         #expect(lookup["candidates"]?.arrayValue?.first?["addresses"]?.arrayValue?.count == 32)
         #expect(await first.stop() == 0)
 
@@ -42,7 +42,7 @@ import Varlink
         #expect(try size(first.directory.appendingPathComponent("cache/cache.json")) < 4_000)
 
         let second = try await DaemonProcess(dnsServer: knot.forwarder, directory: first.directory)
-        let again = try second.connect().call(DiscoveryInterface.Method.acquire.qualifiedName,
+        let again = try await second.connect().call(DiscoveryInterface.Method.acquire.qualifiedName,
                                               ["email": "a@big.example.net", "want": "imaps"])
         #expect(again["reused"] == true)
         #expect(again["address"] == acquired["address"])
@@ -67,7 +67,7 @@ import Varlink
         """
         try damaged.write(to: cache.appendingPathComponent("cache.json"), atomically: true, encoding: .utf8)
         let daemon = try await DaemonProcess(dnsServer: knot.forwarder, directory: directory)
-        let reply = try daemon.call(.lookup, ["email": "a@example.net", "want": "imaps"])
+        let reply = try await daemon.call(.lookup, ["email": "a@example.net", "want": "imaps"])
         #expect(reply.errorName == nil, "\(reply)")
         #expect(reply["source"] == "dns")
         let addresses = reply["candidates"]?.arrayValue?.flatMap { $0["addresses"]?.arrayValue ?? [] } ?? []
@@ -88,7 +88,7 @@ import Varlink
         try FileManager.default.createSymbolicLink(atPath: directory.appendingPathComponent("cache/cache.json").path,
                                                    withDestinationPath: "/dev/zero")
         let daemon = try await DaemonProcess(dnsServer: knot.forwarder, directory: directory)
-        #expect(try daemon.call(.lookup, ["email": "a@example.net"]).errorName == nil)
+        await #expect(try daemon.call(.lookup, ["email": "a@example.net"]).errorName == nil)
         #expect(daemon.log.contains("pins.json: not a regular file but a FIFO"), "\(daemon.log)")
         #expect(daemon.log.contains("cache.json: not a regular file but a character device"), "\(daemon.log)")
         #expect(await daemon.stop() == 0)

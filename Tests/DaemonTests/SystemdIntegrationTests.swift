@@ -37,8 +37,8 @@ import Varlink
         let listener = try NotifyListener(directory: directory)
         let daemon = try await DaemonProcess(dnsServer: knot.forwarder, directory: directory,
                                              environment: ["NOTIFY_SOCKET": listener.path])
-        let holder = try daemon.connect()
-        _ = try holder.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@example.net"])
+        let holder = try await daemon.connect()
+        _ = try await holder.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@example.net"])
         let updates = await listener.until("1 lease(s)", timeout: .seconds(12))
         #expect(updates.last?.contains("STATUS=Serving 1 client(s), 1 lease(s)") == true)
         await daemon.stop()
@@ -75,13 +75,13 @@ import Varlink
                                              arguments: [], directory: directory,
                                              environment: ["NOTIFY_SOCKET": listener.path])
         _ = await listener.until("READY=1")
-        let holder = try daemon.connect()
-        #expect(try holder.call(DiscoveryInterface.Method.lookup.qualifiedName, ["email": "a@example.net"]).errorName == "ResolutionFailed")
+        let holder = try await daemon.connect()
+        await #expect(try holder.call(DiscoveryInterface.Method.lookup.qualifiedName, ["email": "a@example.net"]).errorName == "ResolutionFailed")
 
         try daemon.rewriteConfig("[Discovery]\nDNS=\(good.forwarder)\n")
         kill(daemon.process.processIdentifier, SIGHUP)
         _ = await listener.until("READY=1")
-        let found = try holder.call(DiscoveryInterface.Method.lookup.qualifiedName, ["email": "a@example.net"])
+        let found = try await holder.call(DiscoveryInterface.Method.lookup.qualifiedName, ["email": "a@example.net"])
         #expect(found.error == nil, "the same connection now reaches the new upstream")
 
         try daemon.rewriteConfig("[Discovery]\nDNS=127.0.0.1@9\nNoSuchKey=1\n")
@@ -89,7 +89,7 @@ import Varlink
         _ = await listener.until("READY=1")
         #expect(daemon.log.contains("reload failed"))
         #expect(daemon.log.contains("mailsrvd.conf:3: NoSuchKey: unknown key"))
-        #expect(try holder.call(DiscoveryInterface.Method.lookup.qualifiedName, ["email": "a@nopop.example.net"]).error == nil)
+        await #expect(try holder.call(DiscoveryInterface.Method.lookup.qualifiedName, ["email": "a@nopop.example.net"]).error == nil)
         await daemon.stop()
         await good.stop()
     }
@@ -103,22 +103,22 @@ import Varlink
                                              logLevel: nil, directory: directory,
                                              environment: ["NOTIFY_SOCKET": listener.path])
         _ = await listener.until("READY=1")
-        let client = try daemon.connect()
+        let client = try await daemon.connect()
         let lookupEntries = { daemon.log.split(separator: "\n").filter { $0.hasSuffix("] lookup") }.count }
-        #expect(try client.call(DiscoveryInterface.Method.lookup.qualifiedName, ["email": "a@example.net"]).error == nil)
+        await #expect(try client.call(DiscoveryInterface.Method.lookup.qualifiedName, ["email": "a@example.net"]).error == nil)
         #expect(lookupEntries() == 0, "a Lookup is logged at debug")
 
         try daemon.rewriteConfig("[Discovery]\nLogLevel=debug\n")
         kill(daemon.process.processIdentifier, SIGHUP)
         _ = await listener.until("READY=1")
-        #expect(try client.call(DiscoveryInterface.Method.lookup.qualifiedName, ["email": "a@example.net"]).error == nil)
+        await #expect(try client.call(DiscoveryInterface.Method.lookup.qualifiedName, ["email": "a@example.net"]).error == nil)
         #expect(lookupEntries() == 1)
         #expect(!daemon.log.contains("only after a restart"), "\(daemon.log)")
 
         try daemon.rewriteConfig("[Discovery]\nLogLevel=warning\n")
         kill(daemon.process.processIdentifier, SIGHUP)
         _ = await listener.until("READY=1")
-        #expect(try client.call(DiscoveryInterface.Method.lookup.qualifiedName, ["email": "a@example.net"]).error == nil)
+        await #expect(try client.call(DiscoveryInterface.Method.lookup.qualifiedName, ["email": "a@example.net"]).error == nil)
         #expect(lookupEntries() == 1)
         await daemon.stop()
     }
@@ -145,12 +145,12 @@ import Varlink
         activator.standardError = log
         try activator.runWithSignalsUnblocked()
         defer { if activator.isRunning, let pid = activator.firstChildPID() { kill(pid, SIGTERM) } }
-        var client: VarlinkClient?
+        var client: DaemonConnection?
         for _ in 0..<200 where client == nil {
-            client = try? VarlinkClient.connect(to: socket, timeout: .seconds(15))
+            client = try? await DaemonConnection(socket: socket)
             if client == nil { try await Task.sleep(for: .milliseconds(20)) }
         }
-        let reply = try #require(client).call(DiscoveryInterface.Method.lookup.qualifiedName, ["email": "a@example.net"])
+        let reply = try await #require(client).call(DiscoveryInterface.Method.lookup.qualifiedName, ["email": "a@example.net"])
         #expect(reply["domain"] == "example.net")
         #expect(reply["candidates"]?.arrayValue?.isEmpty == false)
         // Nothing was bound at the default user or system path.

@@ -11,27 +11,27 @@ import Varlink
     @Test func confirmationsSurviveARestartAndACorruptFileIsSetAside() async throws {
         let knot = try await SharedKnot.server()
         let first = try await DaemonProcess(dnsServer: knot.forwarder)
-        _ = try first.call(.trust, ["domain": "example.net", "host": "imap2.example.net"])
+        _ = try await first.call(.trust, ["domain": "example.net", "host": "imap2.example.net"])
         // Saved at once: even a daemon killed right after keeps it.
         #expect(await first.stop(signal: SIGKILL) == SIGKILL)
         let second = try await DaemonProcess(dnsServer: knot.forwarder, directory: first.directory)
-        #expect(try second.call(.listTrusted)["trusted"] == [["domain": "example.net", "host": "imap2.example.net"]])
-        #expect(try second.call(.lookup, ["email": "a@example.net"])["verifyNames"] == ["example.net", "imap2.example.net"])
+        await #expect(try second.call(.listTrusted)["trusted"] == [["domain": "example.net", "host": "imap2.example.net"]])
+        await #expect(try second.call(.lookup, ["email": "a@example.net"])["verifyNames"] == ["example.net", "imap2.example.net"])
         await second.stop()
         let file = first.directory.appendingPathComponent("state/trust.json")
         let mode = try FileManager.default.attributesOfItem(atPath: file.path)[.posixPermissions] as? Int
         #expect(mode == 0o600)
         try Data("{\"version\": 1, \"contents\": [".utf8).write(to: file)
         let third = try await DaemonProcess(dnsServer: knot.forwarder, directory: first.directory)
-        #expect(try third.call(.listTrusted)["trusted"] == [])
+        await #expect(try third.call(.listTrusted)["trusted"] == [])
         #expect(FileManager.default.fileExists(atPath: file.path + ".corrupt"))
         await third.stop()
     }
 
     @Test func anotherUIDNeitherSeesNorUsesNorRemovesAConfirmation() async throws {
         let daemon = try await DaemonProcess(dnsServer: try await SharedKnot.server().forwarder)
-        _ = try daemon.call(.trust, ["domain": "example.net", "host": "imap2.example.net"])
-        _ = try daemon.call(.lookup, ["email": "a@example.net"])
+        _ = try await daemon.call(.trust, ["domain": "example.net", "host": "imap2.example.net"])
+        _ = try await daemon.call(.lookup, ["email": "a@example.net"])
         let message = { (method: DiscoveryInterface.Method, parameters: JSONObject) in
             VarlinkCall(method: method.qualifiedName, parameters: parameters).serialized()
         }
@@ -48,8 +48,8 @@ import Varlink
         #expect(replies[2]["parameters"]?["removed"] == false)
         #expect(replies[3]["parameters"]?["added"] == true)
         #expect(replies[4]["parameters"]?["trusted"] == [["domain": "example.net", "host": "imap1.example.net"]])
-        #expect(try daemon.call(.listTrusted)["trusted"] == [["domain": "example.net", "host": "imap2.example.net"]])
-        #expect(try daemon.call(.lookup, ["email": "a@example.net"])["verifyNames"] == ["example.net", "imap2.example.net"])
+        await #expect(try daemon.call(.listTrusted)["trusted"] == [["domain": "example.net", "host": "imap2.example.net"]])
+        await #expect(try daemon.call(.lookup, ["email": "a@example.net"])["verifyNames"] == ["example.net", "imap2.example.net"])
         await daemon.stop()
     }
 }

@@ -18,16 +18,16 @@ import Varlink
     @Test func aStoppedServerServesStaleAndANameNeverSeenFailsQuickly() async throws {
         let knot = try await KnotServer.start(signing: false)
         let daemon = try await DaemonProcess(dnsServer: knot.forwarder, config: Self.config)
-        let fresh = try daemon.call(.lookup, ["email": "a@live.example.net", "want": "imaps"])
+        let fresh = try await daemon.call(.lookup, ["email": "a@live.example.net", "want": "imaps"])
         #expect(fresh["source"] == "dns")
         await knot.stop()
         try await Task.sleep(for: .milliseconds(3500))   // TTL 2, and libunbound counts whole seconds
-        let (stale, staleTime) = try timed { try daemon.call(.lookup, ["email": "a@live.example.net", "want": "imaps"]) }
+        let (stale, staleTime) = try await timed { try await daemon.call(.lookup, ["email": "a@live.example.net", "want": "imaps"]) }
         #expect(stale.error == nil)
         #expect(stale["source"] == "stale")
         #expect(stale["candidates"] == fresh["candidates"].map(zeroTTLs))
         #expect(staleTime < Self.bound)
-        let (never, neverTime) = try timed { try daemon.call(.lookup, ["email": "a@never.example.net"]) }
+        let (never, neverTime) = try await timed { try await daemon.call(.lookup, ["email": "a@never.example.net"]) }
         #expect(never.errorName == "ResolutionFailed")
         #expect(neverTime < Self.bound)
         await daemon.stop()
@@ -36,23 +36,23 @@ import Varlink
     @Test func servfailIsResolutionFailedAndExpiredDataIsServedOnlyAsStale() async throws {
         let upstream = try await MisbehavingDNS.start(mode: .answer)
         let daemon = try await DaemonProcess(dnsServer: upstream.forwarder, config: Self.config)
-        let fresh = try daemon.call(.lookup, ["email": "a@one.faultzone.net", "want": "imaps"])
+        let fresh = try await daemon.call(.lookup, ["email": "a@one.faultzone.net", "want": "imaps"])
         #expect(fresh.error == nil)
         #expect(fresh["source"] == "dns")
         #expect(hostsAndAddresses(fresh) == ["mail.one.faultzone.net:993 127.0.0.61 ::1"])
         #expect(fresh["candidates"]?.arrayValue?.allSatisfy { ($0.objectValue?["ttl"]?.intValue ?? 99) <= 2 } == true)
         // Past the TTL with a working server: asked again, never "cache".
         try await Task.sleep(for: .milliseconds(2500))
-        #expect(try daemon.call(.lookup, ["email": "a@one.faultzone.net", "want": "imaps"])["source"] == "dns")
+        await #expect(try daemon.call(.lookup, ["email": "a@one.faultzone.net", "want": "imaps"])["source"] == "dns")
 
         try upstream.set(.servfail)
-        let (never, neverTime) = try timed { try daemon.call(.lookup, ["email": "a@two.faultzone.net", "want": "imaps"]) }
+        let (never, neverTime) = try await timed { try await daemon.call(.lookup, ["email": "a@two.faultzone.net", "want": "imaps"]) }
         #expect(never.errorName == "ResolutionFailed")
         #expect(neverTime < Self.bound)
         // Within the TTL the cache answers; past it, only as stale. (libunbound keeps time in
         // whole seconds: its copy may outlive the TTL by up to one second.)
         try await Task.sleep(for: .milliseconds(3500))
-        let (stale, staleTime) = try timed { try daemon.call(.lookup, ["email": "a@one.faultzone.net", "want": "imaps"]) }
+        let (stale, staleTime) = try await timed { try await daemon.call(.lookup, ["email": "a@one.faultzone.net", "want": "imaps"]) }
         #expect(stale["source"] == "stale")
         #expect(hostsAndAddresses(stale) == ["mail.one.faultzone.net:993 127.0.0.61 ::1"])
         #expect(staleTime < Self.bound)
@@ -64,7 +64,7 @@ import Varlink
     @Test func anUpstreamThatNeverAnswersEndsEveryCallWithinTheTimeout() async throws {
         let upstream = try await MisbehavingDNS.start(mode: .answer)
         let daemon = try await DaemonProcess(dnsServer: upstream.forwarder, config: Self.config)
-        #expect(try daemon.call(.lookup, ["email": "a@seen.faultzone.net", "want": "imaps"])["source"] == "dns")
+        await #expect(try daemon.call(.lookup, ["email": "a@seen.faultzone.net", "want": "imaps"])["source"] == "dns")
         try upstream.set(.silent)
         try await Task.sleep(for: .milliseconds(3500))
         // Parallel calls on separate connections, retrieval = four SRV queries each.
@@ -72,7 +72,7 @@ import Varlink
             for domain in ["seen.faultzone.net", "n1.faultzone.net", "n2.faultzone.net", "n3.faultzone.net", "n4.faultzone.net"] {
                 group.addTask {
                     let want = domain == "seen.faultzone.net" ? "imaps" : "retrieval"
-                    let (reply, time) = try timed { try daemon.call(.lookup, ["email": .string("a@\(domain)"), "want": .string(want)]) }
+                    let (reply, time) = try await timed { try await daemon.call(.lookup, ["email": .string("a@\(domain)"), "want": .string(want)]) }
                     return (domain, reply.errorName, reply["source"]?.stringValue, time)
                 }
             }
@@ -93,7 +93,7 @@ import Varlink
     @Test func aTruncatedUDPAnswerIsAskedAgainOverTCP() async throws {
         let upstream = try await MisbehavingDNS.start(mode: .truncate)
         let daemon = try await DaemonProcess(dnsServer: upstream.forwarder, config: Self.config)
-        let (reply, time) = try timed { try daemon.call(.lookup, ["email": "a@big.faultzone.net", "want": "imaps"]) }
+        let (reply, time) = try await timed { try await daemon.call(.lookup, ["email": "a@big.faultzone.net", "want": "imaps"]) }
         #expect(reply.error == nil)
         #expect(hostsAndAddresses(reply) == ["mail.big.faultzone.net:993 127.0.0.61 ::1"])
         #expect(time < Self.bound)
@@ -123,9 +123,9 @@ func hostsAndAddresses(_ reply: VarlinkReply) -> [String] {
 }
 
 /// Runs `body` and measures it.
-func timed<T>(_ body: () throws -> T) rethrows -> (T, Duration) {
+func timed<T>(_ body: () async throws -> T) async rethrows -> (T, Duration) {
     let start = ContinuousClock.now
-    let value = try body()
+    let value = try await body()
     return (value, ContinuousClock.now - start)
 }
 
