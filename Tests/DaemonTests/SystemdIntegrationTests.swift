@@ -70,8 +70,9 @@ import Varlink
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("reload-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let listener = try NotifyListener(directory: directory)
-        // Starts against a port nobody answers on; the config file is what is reloaded.
-        let daemon = try await DaemonProcess(dnsServer: nil, config: "[Discovery]\nDNS=127.0.0.1@9\n",
+        // Starts against a port nobody answers on (its queries wait out a 1 s timeout, not
+        // the default 5 s); the config file is what is reloaded.
+        let daemon = try await DaemonProcess(dnsServer: nil, config: "[Discovery]\nDNS=127.0.0.1@9\nQueryTimeout=1s\n",
                                              arguments: [], directory: directory,
                                              environment: ["NOTIFY_SOCKET": listener.path])
         _ = await listener.until("READY=1")
