@@ -13,7 +13,7 @@ final class DaemonProcess: @unchecked Sendable {
     let process: Process
     private let logFile: URL
 
-    /// The directory of the binaries built with the tests (`.build/debug`).
+    /// The directory of the binaries built with the tests (`.build/release` under `make test`).
     static let binaries: URL = {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         return executable.deletingLastPathComponent()

@@ -264,7 +264,9 @@ struct ProcessGlobalState {
         /// (the path check of `verify` needs an executable there).
         func installedCopies(_ edit: (String) -> String = { $0 }) throws -> TemporaryDirectory {
             let directory = try TemporaryDirectory()
-            let built = packageRoot.appendingPathComponent(".build/debug/mailsrvd").path
+            // The daemon built with the tests, beside the test binary.
+            let built = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+                .deletingLastPathComponent().appendingPathComponent("mailsrvd").path
             let binary = FileManager.default.isExecutableFile(atPath: built) ? built : "/bin/true"
             let service = try String(contentsOf: packageRoot.appendingPathComponent("systemd/mailsrvd.service"), encoding: .utf8)
             #expect(service.contains("ExecStart=/usr/local/bin/mailsrvd\n"))
