@@ -18,25 +18,27 @@ struct ConnectPinTests {
                                      .init(service: "imaps", priority: 1, port: second.imapsPort!, host: "second")],
                                     hosts: ["first": ["127.0.0.81"], "second": ["127.0.0.82"]])
 
-            let held = try HeldTunnel(command: world.tunnelCommand())
+            let held = try await HeldTunnel(command: world.tunnelCommand())
             let greeting = try await held.greeting()
             #expect(greeting.hasSuffix("pin second"), "\(greeting)")
-            try await Task.sleep(for: .milliseconds(1500))   // root's failure mark on `first` expires
+            // Root's failure mark on `first` was made before that greeting: gone by then.
+            let markExpired = ContinuousClock.now + .milliseconds(1500)
 
-            // Root's next tunnel trusts both CAs, yet goes where the first one is.
+            // nobody has no pin: it takes the preferred server.
             let bothCAs = "\(world.directory)/both.pem"
             try (String(contentsOfFile: world.ca.certificateFile, encoding: .utf8)
                  + String(contentsOfFile: world.untrustedCAs[0], encoding: .utf8)).write(toFile: bothCAs, atomically: true, encoding: .utf8)
-            let again = try await StreamClient.run(.imap, command: world.tunnelCommand(caFile: bothCAs))
-            #expect(again.values("exit") == ["0"], "\(again.stdout)\(again.stderr)")
-            #expect(again.values("greeting").first?.hasSuffix("pin second") == true)
-
-            // nobody has no pin: it takes the preferred server.
             let nobody = try await ChildProcess.run("/usr/bin/setpriv", [
                 "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", try StreamClient.script(),
                 "imap", world.tunnelCommand(caFile: bothCAs), "alice", "secret", "x"], timeout: .seconds(90))
             #expect(nobody.values("exit") == ["0"], "\(nobody.stdout)\(nobody.stderr)")
             #expect(nobody.values("greeting").first?.hasSuffix("pin first") == true)
+
+            // Root's next tunnel trusts both CAs, yet goes where the first one is.
+            try await Task.sleep(until: markExpired)
+            let again = try await StreamClient.run(.imap, command: world.tunnelCommand(caFile: bothCAs))
+            #expect(again.values("exit") == ["0"], "\(again.stdout)\(again.stderr)")
+            #expect(again.values("greeting").first?.hasSuffix("pin second") == true)
 
             // With the first tunnel gone, so is the pin: root too takes the preferred server now
             // (its failure mark has expired — so it was the pin that held it on `second` above).
@@ -55,9 +57,9 @@ final class HeldTunnel: @unchecked Sendable {
     private let process = Process()
     private let input = Pipe(), output = Pipe()
 
-    init(command: String) throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", try StreamClient.script(), "hold", command]
+    init(command: String) async throws {
+        process.executableURL = URL(fileURLWithPath: try await Python.executable())
+        process.arguments = [try StreamClient.script(), "hold", command]
         process.standardInput = input
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice

@@ -22,11 +22,13 @@ final class TunnelWorld: @unchecked Sendable {
 
     /// - Parameter settings: `Key=Value` lines for the daemon's `[Discovery]` section.
     init(label: String, signed: Bool = false, settings: [String] = []) async throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tunnel-\(UUID().uuidString.prefix(8))").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tunnel-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o755])
+        self.directory = directory
         zone = signed ? KnotServer.signedZone : "example.net"
         domain = "\(label).\(zone)"
+        async let ca = TestCA.make(in: directory)   // made while Knot starts
         knot = try await KnotServer.start(signing: signed)
         var settings = settings
         if signed, let ds = knot.dsRecord {
@@ -35,7 +37,7 @@ final class TunnelWorld: @unchecked Sendable {
         }
         daemon = try await DaemonProcess(dnsServer: knot.forwarder,
                                          config: (["[Discovery]"] + settings).joined(separator: "\n") + "\n")
-        ca = try await TestCA.make(in: directory)
+        self.ca = try await ca
     }
 
     /// Runs `body` in a new world and stops the world when `body` ends, returned or thrown:
@@ -63,13 +65,15 @@ final class TunnelWorld: @unchecked Sendable {
     /// `users`: login → password.
     func dovecot(_ address: String, greeting: String, names: [String]?, untrusted: Bool = false,
                  users: [String: String] = ["alice": "secret"]) async throws -> DovecotServer {
-        var certificate: ServerCertificate? = if let names { try await self.certificate(names) } else { nil }
+        var certificate: ServerCertificate?
         if untrusted, let names {
             let other = "\(directory)/untrusted-\(UUID().uuidString.prefix(8))"
             try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: true)
             let ca = try await TestCA.make(in: other, name: "untrusted CA")
             untrustedCAs.append(ca.certificateFile)
             certificate = try await ca.issue(names: names, file: "server")
+        } else if let names {
+            certificate = try await self.certificate(names)
         }
         let server = try await DovecotServer.start(.init(address: address, greeting: greeting,
                                                          certificate: certificate, users: users))
@@ -134,10 +138,13 @@ final class TunnelWorld: @unchecked Sendable {
             + ["--ca-file", caFile ?? ca.certificateFile, "--socket", daemon.socket]).joined(separator: " ")
     }
 
+    /// Stops everything the world started, side by side (a Dovecot takes a second to stop).
     func stop() async {
-        for stop in servers { await stop() }
-        _ = await daemon.stop()
-        await knot.stop()
+        await withTaskGroup(of: Void.self) { group in
+            for stop in servers { group.addTask { await stop() } }
+            group.addTask { _ = await self.daemon.stop() }
+            group.addTask { await self.knot.stop() }
+        }
         try? FileManager.default.removeItem(atPath: directory)
     }
 }

@@ -61,7 +61,7 @@ public final class SubmissionServer: Sendable {
             try? FileManager.default.removeItem(atPath: directory)
             throw error
         }
-        let server = try ServerProcess("/usr/bin/env", ["python3"] + arguments, directory: directory)
+        let server = try ServerProcess(try await Python.executable(), arguments, directory: directory)
         do {
             try await server.waitUntil("the submission server on \(address)") { server.log.contains("READY") }
         } catch {
