@@ -59,7 +59,7 @@ final class HeldTunnel: @unchecked Sendable {
 
     init(command: String) async throws {
         process.executableURL = URL(fileURLWithPath: try await Python.executable())
-        process.arguments = [try StreamClient.script(), "hold", command]
+        process.arguments = Python.standardLibraryOnly + [try StreamClient.script(), "hold", command]
         process.standardInput = input
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice

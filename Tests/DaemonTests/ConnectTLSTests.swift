@@ -59,7 +59,7 @@ struct ConnectTLSTests {
                 m.logout()
                 print("exit", m.process.wait(30))
                 """
-            let run = try await ChildProcess.run(try await Python.executable(), ["-c", script, world.tunnelCommand()], timeout: .seconds(120))
+            let run = try await ChildProcess.run(try await Python.executable(), Python.standardLibraryOnly + ["-c", script, world.tunnelCommand()], timeout: .seconds(120))
             #expect(run.values("append") == ["OK"], "\(run.stdout)\(run.stderr)")
             #expect(run.values("same") == ["True"], "\(run.stdout)")
             #expect(run.values("exit") == ["0"])

@@ -33,7 +33,7 @@ public final class HostileServer: Sendable {
             arguments = [try script("hostile_server"), "\(mode)", address, "\(port)"]
         }
         let directory = try makeTemporaryDirectory("hostile")
-        let server = try ServerProcess(try await Python.executable(), arguments, directory: directory)
+        let server = try ServerProcess(try await Python.executable(), Python.standardLibraryOnly + arguments, directory: directory)
         do {
             try await server.waitUntil("the hostile server on \(address)") { server.log.contains("READY") }
         } catch {

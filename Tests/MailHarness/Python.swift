@@ -9,6 +9,10 @@ public enum Python {
     /// The path of that `python3`.
     public static func executable() async throws -> String { try await resolved.value }
 
+    /// The options for a script that needs only the standard library: `-S`, no site-packages
+    /// (whose `.pth` hooks here cost more CPU than the script's own start).
+    public static let standardLibraryOnly = ["-S"]
+
     private static let resolved = Task<String, Error> {
         let run = try await ChildProcess.run("/usr/bin/env", ["python3", "-c", "import sys; print(sys.executable)"],
                                              timeout: .seconds(60))

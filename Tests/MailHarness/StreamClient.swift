@@ -11,7 +11,7 @@ public enum StreamClient {
     public static func run(_ mode: Mode, command: String, user: String = "alice", password: String = "secret",
                            recipient: String = "bob@example.org", environment: [String: String]? = nil,
                            timeout: Duration = .seconds(90)) async throws -> ChildProcess.Finished {
-        try await ChildProcess.run(try await Python.executable(), [try script(), mode.rawValue, command, user, password, recipient],
+        try await ChildProcess.run(try await Python.executable(), Python.standardLibraryOnly + [try script(), mode.rawValue, command, user, password, recipient],
                                    environment: environment, timeout: timeout)
     }
 
