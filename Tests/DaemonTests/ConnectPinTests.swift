@@ -54,16 +54,22 @@ struct ConnectPinTests {
 
 /// A tunnel held open by Python's imaplib (`stream_client.py hold`): connected until `end()`.
 final class HeldTunnel: @unchecked Sendable {
-    private let process = Process()
-    private let input = Pipe(), output = Pipe()
+    private let process: Process
+    private let input: Pipe, output: Pipe
 
     init(command: String) async throws {
+        let process = Process()
         process.executableURL = URL(fileURLWithPath: try await Python.executable())
         process.arguments = Python.standardLibraryOnly + [try StreamClient.script(), "hold", command]
-        process.standardInput = input
-        process.standardOutput = output
         process.standardError = FileHandle.nullDevice
-        try process.runWithSignalsUnblocked()
+        (input, output) = try Spawning.exclusively {
+            let pipes = (Pipe(), Pipe())
+            process.standardInput = pipes.0
+            process.standardOutput = pipes.1
+            try process.runWithSignalsUnblocked()
+            return pipes
+        }
+        self.process = process
     }
 
     /// The server greeting the client saw (waits at most 60 s).

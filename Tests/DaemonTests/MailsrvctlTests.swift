@@ -331,18 +331,24 @@ struct CandidateTable {
 
 /// `mailsrvctl acquire` running as a child process, holding its lease.
 final class HeldAcquire: @unchecked Sendable {
-    private let process = Process()
-    private let output = Pipe()
+    private let process: Process
+    private let output: Pipe
 
     init(email: String, socket: String) throws {
+        let process = Process()
         process.executableURL = DaemonProcess.binaries.appendingPathComponent("mailsrvctl")
         process.arguments = ["acquire", email]
         var environment = ProcessInfo.processInfo.environment
         environment["MAILSRVD_SOCKET"] = socket
         process.environment = environment
-        process.standardOutput = output
-        process.standardError = output
-        try process.runWithSignalsUnblocked()
+        output = try Spawning.exclusively {
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = output
+            try process.runWithSignalsUnblocked()
+            return output
+        }
+        self.process = process
     }
 
     /// What it printed, up to and including the first line containing `marker`.

@@ -29,11 +29,14 @@ public enum ChildProcess {
         process.arguments = arguments
         if let environment { process.environment = environment }
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let output = Pipe(), errors = Pipe(), inputPipe = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = inputPipe
-        try process.runWithSignalsUnblocked()
+        let (output, errors, inputPipe) = try Spawning.exclusively {
+            let pipes = (Pipe(), Pipe(), Pipe())
+            process.standardOutput = pipes.0
+            process.standardError = pipes.1
+            process.standardInput = pipes.2
+            try process.runWithSignalsUnblocked()
+            return pipes
+        }
         let writer = inputPipe.fileHandleForWriting
         async let written: Void = onOwnThread {
             if let input { try writer.write(contentsOf: input) }
