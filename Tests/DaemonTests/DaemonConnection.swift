@@ -18,6 +18,22 @@ final class DaemonConnection: @unchecked Sendable {
         client = connected!
     }
 
+    private init(client: VarlinkClient) {
+        self.client = client
+    }
+
+    /// Connects and calls `method` at once, on one thread, for a test that expects to be
+    /// refused: the daemon answers a connection over a uid's limit with TooManyRequests
+    /// and closes it 0.5 s later, so a first call made later would find it closed.
+    static func connectAndCall(socket: String, _ method: String) async throws -> (DaemonConnection, VarlinkReply) {
+        nonisolated(unsafe) var opened: (VarlinkClient, VarlinkReply)?
+        try await onOwnThread {
+            let client = try VarlinkClient.connect(to: socket, timeout: .seconds(15))
+            opened = (client, try client.call(method))
+        }
+        return (DaemonConnection(client: opened!.0), opened!.1)
+    }
+
     /// Calls `method` and waits for its reply (an error reply is returned, not thrown).
     func call(_ method: String, _ parameters: JSONObject = [:]) async throws -> VarlinkReply {
         try await onOwnThread { try self.client.call(method, parameters) }

@@ -131,8 +131,8 @@ extension FloodTests {
         var held: [DaemonConnection] = []
         var refused = false
         for _ in 0..<40 {
-            let client = try await daemon.connect()
-            let reply = try await client.call(DiscoveryInterface.Method.stats.qualifiedName)
+            let (client, reply) = try await DaemonConnection.connectAndCall(
+                socket: daemon.socket, DiscoveryInterface.Method.stats.qualifiedName)
             if reply.errorName == "TooManyRequests" {
                 refused = true
                 break
