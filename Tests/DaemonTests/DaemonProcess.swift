@@ -78,6 +78,14 @@ final class DaemonProcess: @unchecked Sendable {
         return file["contents"]?["pins"]?.arrayValue?.isEmpty == false
     }
 
+    /// Whether the daemon's cache file holds an answer (a save has happened since a lookup;
+    /// a save writes the pin file first, then this one).
+    var hasSavedCache: Bool {
+        guard let data = try? Data(contentsOf: directory.appendingPathComponent("cache/cache.json")),
+              let file = try? JSONValue(parsing: Array(data)) else { return false }
+        return file["contents"]?.arrayValue?.isEmpty == false
+    }
+
     /// What the daemon wrote on stderr so far.
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 

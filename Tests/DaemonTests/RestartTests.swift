@@ -77,7 +77,7 @@ import Varlink
         let first = try await DaemonProcess(dnsServer: knot.forwarder, config: config)
         let holder = try await first.connect()
         let before = try await holder.call(DiscoveryInterface.Method.acquire.qualifiedName, ["email": "a@example.net"])
-        #expect(try await eventually(within: 20) { first.hasSavedPin }, "a periodic save")
+        #expect(try await eventually(within: 20) { first.hasSavedPin && first.hasSavedCache }, "a periodic save")
         #expect(await first.stop(signal: SIGKILL) == SIGKILL)
         let second = try await DaemonProcess(dnsServer: knot.forwarder, config: config, directory: first.directory)
         let after = try await acquire(second, "a@example.net")
