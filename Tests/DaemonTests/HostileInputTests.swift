@@ -243,8 +243,13 @@ private final class WellBehavedClient: Sendable {
         }
     }
 
-    /// Stops the loop; returns how many Lookups succeeded, and the failures.
+    /// Stops the loop once a Lookup has ended (at most 30 s: an abuse can end before the
+    /// first one, which asks DNS); returns how many Lookups succeeded, and the failures.
     func finish() async -> (succeeded: Int, failures: [String]) {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while state.withLock({ $0.succeeded + $0.failures.count == 0 && !$0.done }), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
         state.withLock { $0.stop = true }
         while !state.withLock({ $0.done }) { try? await Task.sleep(for: .milliseconds(5)) }
         return state.withLock { ($0.succeeded, $0.failures) }
