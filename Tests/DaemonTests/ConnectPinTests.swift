@@ -62,11 +62,10 @@ final class HeldTunnel: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: try await Python.executable())
         process.arguments = Python.standardLibraryOnly + [try StreamClient.script(), "hold", command]
         process.standardError = FileHandle.nullDevice
-        (input, output) = try Spawning.exclusively {
+        (input, output) = try process.runWithSignalsUnblocked {
             let pipes = (Pipe(), Pipe())
             process.standardInput = pipes.0
             process.standardOutput = pipes.1
-            try process.runWithSignalsUnblocked()
             return pipes
         }
         self.process = process

@@ -341,11 +341,10 @@ final class HeldAcquire: @unchecked Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment["MAILSRVD_SOCKET"] = socket
         process.environment = environment
-        output = try Spawning.exclusively {
+        output = try process.runWithSignalsUnblocked {
             let output = Pipe()
             process.standardOutput = output
             process.standardError = output
-            try process.runWithSignalsUnblocked()
             return output
         }
         self.process = process

@@ -141,11 +141,10 @@ import Varlink
                                "--dns-server", knot.forwarder,
                                "--state-directory", directory.appendingPathComponent("state").path,
                                "--cache-directory", directory.appendingPathComponent("cache").path]
-        let log = try Spawning.exclusively {
+        let log = try activator.runWithSignalsUnblocked {
             let log = Pipe()
             activator.standardOutput = log
             activator.standardError = log
-            try activator.runWithSignalsUnblocked()
             return log
         }
         defer { if activator.isRunning, let pid = activator.firstChildPID() { kill(pid, SIGTERM) } }

@@ -29,12 +29,11 @@ public enum ChildProcess {
         process.arguments = arguments
         if let environment { process.environment = environment }
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let (output, errors, inputPipe) = try Spawning.exclusively {
+        let (output, errors, inputPipe) = try process.runWithSignalsUnblocked {
             let pipes = (Pipe(), Pipe(), Pipe())
             process.standardOutput = pipes.0
             process.standardError = pipes.1
             process.standardInput = pipes.2
-            try process.runWithSignalsUnblocked()
             return pipes
         }
         let writer = inputPipe.fileHandleForWriting
