@@ -90,7 +90,7 @@ let package = Package(
         // Discovery and the cache through libunbound against a real Knot server.
         .testTarget(name: "DiscoveryTests", dependencies: ["Resolver", "MailDiscovery", "KnotHarness"]),
         // The real mailsrvd binary against a real Knot server, over its socket.
-        .testTarget(name: "DaemonTests", dependencies: ["Varlink", "MailSRVInterface", "KnotHarness", "MailHarness", "TestSupport"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Varlink", "MailSRVInterface", "Resolver", "KnotHarness", "MailHarness", "TestSupport"]),
         // The contract: the interface file against the Swift types of MailSRVInterface.
         .testTarget(name: "MailSRVInterfaceTests", dependencies: ["MailSRVInterface", "Varlink"]),
         // The daemon's methods in process, against a real Knot server.

@@ -82,20 +82,10 @@ public final class ResolvConfWatcher: Sendable {
         let watched = state.withLock { state in
             Dictionary(state.watches.values.map { ($0.descriptor, $0.names) }, uniquingKeysWith: { $0.union($1) })
         }
-        let header = MemoryLayout<inotify_event>.size
-        var offset = bytes.startIndex
-        while offset + header <= bytes.endIndex {
-            let (descriptor, mask, length) = bytes.withUnsafeBytes { raw in
-                let event = raw.loadUnaligned(fromByteOffset: offset - bytes.startIndex, as: inotify_event.self)
-                return (event.wd, event.mask, Int(event.len))
-            }
-            let nameBytes = bytes[(offset + header) ..< min(bytes.endIndex, offset + header + length)]
-            let name = String(decoding: nameBytes.prefix { $0 != 0 }, as: UTF8.self)
-            offset += header + length
-            if mask & UInt32(IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF | IN_Q_OVERFLOW) != 0 { return true }
-            if watched[descriptor]?.contains(name) == true { return true }
+        return InotifyEvent.parse(bytes).contains { event in
+            event.mask & UInt32(IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF | IN_Q_OVERFLOW) != 0
+                || watched[event.watch]?.contains(event.name) == true
         }
-        return false
     }
 
     /// Watches the directory of `path` and of every symlink target on the way to the

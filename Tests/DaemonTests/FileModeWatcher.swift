@@ -1,4 +1,5 @@
 import Foundation
+import Resolver
 
 /// Watches the regular files of some directories with inotify: on every event there, the
 /// mode of the file named and then of every file, and every mode other than 0600 seen.
@@ -40,20 +41,14 @@ final class FileModeWatcher: Sendable {
         while ContinuousClock.now < deadline {
             var pending = pollfd(fd: inotify, events: Int16(POLLIN), revents: 0)
             _ = poll(&pending, 1, 20)
-            // Each event: its watch (Int32), mask, cookie, name length (UInt32 each), name.
             var count = read(inotify, &buffer, buffer.count)
             while count > 0 {
-                var offset = 0
-                while offset + 16 <= count {
-                    let watch = buffer.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: Int32.self) }
-                    let length = Int(buffer.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self) })
-                    let name = buffer[(offset + 16)..<(offset + 16 + length)].prefix { $0 != 0 }
-                    if let sub = watched[watch], !name.isEmpty {
-                        let file = sub + "/" + String(decoding: name, as: UTF8.self)
+                for event in InotifyEvent.parse(buffer[..<count]) {
+                    if let sub = watched[event.watch], !event.name.isEmpty {
+                        let file = sub + "/" + event.name
                         look(file)
                         noticed.insert(file)
                     }
-                    offset += 16 + length
                 }
                 count = read(inotify, &buffer, buffer.count)
             }
