@@ -72,18 +72,16 @@ final class DaemonProcess: @unchecked Sendable {
     }
 
     /// Whether the daemon's pin file holds a pin (a save has happened since one was made).
-    var hasSavedPin: Bool {
-        guard let data = try? Data(contentsOf: directory.appendingPathComponent("state/pins.json")),
-              let file = try? JSONValue(parsing: Array(data)) else { return false }
-        return file["contents"]?["pins"]?.arrayValue?.isEmpty == false
-    }
+    var hasSavedPin: Bool { savedContents("state/pins.json")?["pins"]?.arrayValue?.isEmpty == false }
 
     /// Whether the daemon's cache file holds an answer (a save has happened since a lookup;
     /// a save writes the pin file first, then this one).
-    var hasSavedCache: Bool {
-        guard let data = try? Data(contentsOf: directory.appendingPathComponent("cache/cache.json")),
-              let file = try? JSONValue(parsing: Array(data)) else { return false }
-        return file["contents"]?.arrayValue?.isEmpty == false
+    var hasSavedCache: Bool { savedContents("cache/cache.json")?.arrayValue?.isEmpty == false }
+
+    /// The `contents` of a state or cache file of the daemon, nil while it has none.
+    private func savedContents(_ file: String) -> JSONValue? {
+        guard let data = try? Data(contentsOf: directory.appendingPathComponent(file)) else { return nil }
+        return (try? JSONValue(parsing: Array(data)))?["contents"]
     }
 
     /// What the daemon wrote on stderr so far.
