@@ -49,13 +49,16 @@ run: build
 ## their own Knot, daemons, mail servers and clients; none blocks a thread of the test
 ## process's concurrency pool, see Tests/DaemonTests/DaemonConnection.swift). An optimised
 ## build with testable imports (in .build/release): the tests spend most of their CPU in
-## the daemon and the clients, and a debug build took twice that. Output is line-buffered,
-## so that a log cut short (.ci/run bounds each step) still shows which tests were running.
+## the daemon and the clients, and a debug build took twice that. The test binary runs
+## directly, not through `swift test`, which loads every package manifest again (1.5 s,
+## and a miss of SwiftPM's manifest cache whenever its environment differs from the
+## build's); Swift Testing flushes each line, so a log cut short (.ci/run bounds each step)
+## still shows which tests were running. `make test TEST_ARGS="--filter Name"` runs some.
 TEST_BUILD = -c release -Xswiftc -enable-testing
-TEST_RUN   = stdbuf -oL -eL $(SWIFT) test $(TEST_BUILD) --skip-build
+TEST_BINARY = .build/release/mailsrvdPackageTests.xctest
 test: deps
 	$(SWIFT) build $(TEST_BUILD) --build-tests
-	$(TEST_RUN)
+	$(TEST_BINARY) --testing-library swift-testing $(TEST_ARGS)
 
 clean:
 	rm -rf .build

@@ -1,5 +1,6 @@
 import Foundation
 import KnotHarness
+import MailHarness
 import Testing
 import TestSupport
 import Varlink
@@ -65,7 +66,7 @@ import Varlink
             client = varlink.Client(address="unix:" + sys.argv[1])
             \(body)
             """
-        let result = try await ChildProcess.run("/usr/bin/env", ["python3", "-c", script, socket])
+        let result = try await ChildProcess.run(try await Python.executable(), ["-c", script, socket])
         try #require(result.status == 0, "python3 failed: \(result.stderr)")
         return try JSONValue(parsing: Array(result.stdout.utf8))
     }

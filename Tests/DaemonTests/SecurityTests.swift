@@ -157,8 +157,9 @@ import Varlink
     /// Like `callAsNobody`, on one connection, sending each message after the first only
     /// once the file `flag` exists (bounded: the connection ends after 30 s without it).
     private func callAsNobodyOnOneConnection(socket: String, _ messages: [String], waitingBetweenFor flag: String) async throws -> [JSONValue] {
-        // The messages travel as positional parameters of the shell: no quoting.
-        let wait = #"i=0; while [ ! -e "$0" ] && [ $i -lt 3000 ]; do sleep 0.01; i=$((i + 1)); done"#
+        // The messages travel as positional parameters of the shell: no quoting. Polls every
+        // 50 ms: each poll starts a `sleep`, and the test runs beside hundreds of others.
+        let wait = #"i=0; while [ ! -e "$0" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done"#
         let script = messages.indices.map { #"printf '%s\0' "$\#($0 + 1)""# }.joined(separator: "; \(wait); ")
         let result = try await ChildProcess.run("/usr/bin/setpriv", [
             "--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sh", "-c",

@@ -130,25 +130,30 @@ public final class KnotServer: Sendable {
         return server
     }
 
-    /// Polls `kdig +tcp … SOA` for every zone (TCP: a UDP probe before bind waits its timeout),
-    /// then `knotc status`.
+    /// Waits until knotd's log says it has started (no child process: each spawn of the
+    /// tests' waits for the others, see `Process.runWithSignalsUnblocked`), then polls
+    /// `kdig +tcp … SOA` with one query for every zone in one run until each has its answer
+    /// (TCP: a UDP probe before bind waits its timeout), then `knotc status`. The log is
+    /// only a hint: a knotd that words it otherwise is polled with kdig after 10 s.
     private func waitUntilAnswering() async throws {
         let deadline = ContinuousClock.now + .seconds(30)
-        for zone in servedZones {
-            while true {
-                guard process.isRunning else {
-                    let log = (try? String(contentsOfFile: directory.appendingPathComponent("knotd.log").path,
-                                           encoding: .utf8)) ?? ""
-                    throw KnotError("knotd exited with \(process.terminationStatus):\n\(log)",
-                                    retryable: log.contains("address already in use"))
-                }
-                let soa = try? await kdig(["+short", "+tcp", "+timeout=1", "+retry=0", zone, "SOA"])
-                if let soa, !soa.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { break }
-                guard ContinuousClock.now < deadline else {
-                    throw KnotError("knotd on port \(port) did not answer for \(zone) within 30 s")
-                }
-                try await Task.sleep(for: .milliseconds(20))
+        let logged = ContinuousClock.now + .seconds(10)
+        while process.isRunning, ContinuousClock.now < logged, !log.contains("control, binding to") {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let queries = servedZones.flatMap { [$0, "SOA"] }
+        while true {
+            guard process.isRunning else {
+                throw KnotError("knotd exited with \(process.terminationStatus):\n\(log)",
+                                retryable: log.contains("address already in use"))
             }
+            let answers = (try? await kdig(["+short", "+tcp", "+timeout=1", "+retry=0"] + queries)) ?? ""
+            let soaRecords = answers.split(separator: "\n").filter { !$0.isEmpty && !$0.hasPrefix(";") }
+            if soaRecords.count == servedZones.count { break }
+            guard ContinuousClock.now < deadline else {
+                throw KnotError("knotd on port \(port) did not answer for all of \(servedZones) within 30 s")
+            }
+            try await Task.sleep(for: .milliseconds(20))
         }
         // The control socket (`change`, `knotc`) comes up after the zones answer.
         while (try? await knotc(["status"])) == nil {
@@ -161,16 +166,22 @@ public final class KnotServer: Sendable {
 
     /// Changes records of `zone` live in one transaction (`knotc zone-begin`, the edits,
     /// `zone-commit`); the next query to the server sees the result. Owners are relative
-    /// to the zone (`"live"`) or absolute with a trailing dot.
+    /// to the zone (`"live"`) or absolute with a trailing dot. The begin and the edits go
+    /// to one `knotc` as lines on its standard input, each word single-quoted (knotc splits
+    /// those lines as a shell would, and takes `\` outside quotes as an escape); knotc
+    /// answers each line with `OK` or an error but goes on after an error (and exits 0), so
+    /// the commit is a second run, made only when every line was `OK`.
     public func change(zone: String, _ edits: [ZoneEdit]) async throws {
-        _ = try await knotc(["zone-begin", zone])
-        do {
-            for edit in edits { _ = try await knotc([edit.command, zone] + edit.arguments) }
-            _ = try await knotc(["zone-commit", zone])
-        } catch {
+        let commands = [["zone-begin", zone]] + edits.map { [$0.command, zone] + $0.arguments }
+        let quoted = { (word: String) in "'" + word.replacingOccurrences(of: "'", with: #"'\''"#) + "'" }
+        let script = commands.map { $0.map(quoted).joined(separator: " ") + "\n" }.joined()
+        let replies = try await Tool.run("/usr/sbin/knotc", ["-c", configFile], input: Data(script.utf8))
+        let lines = replies.split(separator: "\n")
+        guard lines.count == commands.count, lines.allSatisfy({ $0 == "OK" }) else {
             _ = try? await knotc(["zone-abort", zone])
-            throw error
+            throw KnotError("knotc refused the change of \(zone):\n\(script)→\n\(replies)")
         }
+        _ = try await knotc(["zone-commit", zone])
     }
 
     /// A small zone for `extraZones`: SOA, NS, IMAPS (`_imaps._tcp` SRV 0 1 993 to `mail`)
@@ -194,6 +205,11 @@ public final class KnotServer: Sendable {
     /// Runs `knotc -c CONFIG args…` against this server and returns its output.
     public func knotc(_ arguments: [String]) async throws -> String {
         try await Tool.run("/usr/sbin/knotc", ["-c", configFile] + arguments)
+    }
+
+    /// What `knotd` logged so far.
+    private var log: String {
+        (try? String(contentsOfFile: directory.appendingPathComponent("knotd.log").path, encoding: .utf8)) ?? ""
     }
 
     /// True while `knotd` runs.

@@ -30,7 +30,7 @@ struct MailHarnessTests {
             m = imaplib.IMAP4_SSL(sys.argv[2], int(sys.argv[4]), ssl_context=ctx); m.login("alice", "secret"); m.logout()
             p = poplib.POP3_SSL(sys.argv[2], int(sys.argv[5]), context=ctx); print(p.getwelcome().decode()); p.user("alice"); p.pass_("secret"); print(p.stat()[0]); p.quit()
             """
-        let run = try await ChildProcess.run("/usr/bin/env", ["python3", "-c", script, ca.certificateFile, dovecot.address,
+        let run = try await ChildProcess.run(try await Python.executable(), Python.standardLibraryOnly + ["-c", script, ca.certificateFile, dovecot.address,
                                                                "\(dovecot.imapPort)", "\(dovecot.imapsPort!)", "\(dovecot.pop3sPort!)"],
                                              timeout: .seconds(60))
         #expect(run.status == 0, "\(run.stderr)")
@@ -68,7 +68,7 @@ struct MailHarnessTests {
             s.sendmail("alice@example.net", ["carol@example.net"], "Subject: two\\r\\n\\r\\nbody\\r\\n"); s.quit()
             s = smtplib.SMTP(sys.argv[2], int(sys.argv[5])); s.ehlo(); print(s.has_extn("starttls")); s.quit()
             """
-        let run = try await ChildProcess.run("/usr/bin/env", ["python3", "-c", script, ca.certificateFile, smtp.address,
+        let run = try await ChildProcess.run(try await Python.executable(), Python.standardLibraryOnly + ["-c", script, ca.certificateFile, smtp.address,
                                                                "\(smtp.submissionPort!)", "\(smtp.submissionsPort!)", "\(smtp.plainPort!)"],
                                              timeout: .seconds(60))
         #expect(run.status == 0, "\(run.stderr)")
@@ -80,7 +80,7 @@ struct MailHarnessTests {
 
     @Test func blackholeDropsConnections() async throws {
         let hole = try Blackhole(address: "127.0.0.44")
-        let run = try await ChildProcess.run("/usr/bin/env", ["python3", "-c", """
+        let run = try await ChildProcess.run(try await Python.executable(), Python.standardLibraryOnly + ["-c", """
             import socket, sys
             try:
                 socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=1.5); print("connected")

@@ -27,7 +27,7 @@ import TestSupport
         let flag = FileManager.default.temporaryDirectory.appendingPathComponent("flag-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: flag) }
         let children = 4 * ProcessInfo.processInfo.activeProcessorCount
-        let script = "while [ ! -e '\(flag.path)' ]; do sleep 0.01; done; echo done"
+        let script = "while [ ! -e '\(flag.path)' ]; do sleep 0.1; done; echo done"
         try await withThrowingTaskGroup(of: String.self) { group in
             for _ in 0..<children {
                 group.addTask { try await ChildProcess.run("/bin/sh", ["-c", script], timeout: .seconds(30)).stdout }
