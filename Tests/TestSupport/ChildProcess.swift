@@ -103,9 +103,16 @@ public struct ChildProcessTimeout: Error, CustomStringConvertible {
     public var description: String { "\(command) did not finish within \(timeout) and was killed; it printed: \(output)" }
 }
 
-/// Everything `handle` delivers until end of file, read on a thread of its own.
-public func readToEnd(_ handle: FileHandle) async -> Data {
-    (try? await onOwnThread { handle.readDataToEndOfFile() }) ?? Data()
+/// Everything `handle` delivers until end of file, read on a thread of its own; then the
+/// handle is closed. Not left to the handle's end: on Linux, Foundation keeps every
+/// `Process` that was not waited for with `waitUntilExit` (and so its pipes) alive, and
+/// each spawn of the test process closes, in the child, every descriptor up to the
+/// highest one open: a thousand leaked pipes made every spawn slower.
+func readToEnd(_ handle: FileHandle) async -> Data {
+    (try? await onOwnThread {
+        defer { try? handle.close() }
+        return handle.readDataToEndOfFile()
+    }) ?? Data()
 }
 
 /// Runs blocking `work` (a read, a poll, a blocking client call) on a thread of its own,
