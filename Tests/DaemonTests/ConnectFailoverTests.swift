@@ -33,8 +33,7 @@ struct ConnectFailoverTests {
         }
     }
 
-    /// A server 300 ms a round trip away (longer than the 250 ms connection attempt delay) is
-    /// used, and not marked failed: the next tunnel uses it too.
+    /// A server 600 ms a round trip away is used, and not marked failed: the next tunnel uses it too.
     @Test func slowButAnsweringCandidateIsUsed() async throws {
         try await TunnelWorld.with(label: "slow") { world in
             let far = try await world.dovecot("127.0.0.78", greeting: "slow server", names: [world.domain])

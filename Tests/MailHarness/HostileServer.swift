@@ -3,11 +3,11 @@ import TestSupport
 
 /// A server that misbehaves on every connection (`Scripts/hostile_server.py`): a greeting
 /// that is none, a line without end, a TLS alert, or silence; or a slow one: a proxy to a
-/// real server that delays every chunk the server sends (`Scripts/slow_proxy.py`). Call `stop()` when done.
+/// real server that delays every chunk each way (`Scripts/slow_proxy.py`). Call `stop()` when done.
 public final class HostileServer: Sendable {
     public enum Mode: Sendable {
         case garbage, endless, tlsalert, silent
-        /// Forwards to `address`:`port`, each chunk of the server's `delay` late.
+        /// Forwards to `address`:`port`, each chunk `delay` late in each direction.
         case slow(address: String, port: UInt16, delay: Duration)
     }
 

@@ -1,6 +1,5 @@
-"""A TCP proxy that delays every chunk the server sends by DELAY_MS, so that each round
-trip through it (the TLS handshake's, each command's) takes that long: a slow but
-answering server for the tests. What the client sends passes at once.
+"""A TCP proxy that delays every chunk by DELAY_MS in each direction, so that each round
+trip through it takes twice that: a slow but answering server for the tests.
 
 usage: slow_proxy.py ADDRESS PORT TARGET_ADDRESS TARGET_PORT DELAY_MS
 Prints READY when listening.
@@ -37,7 +36,7 @@ async def main():
     async def handle(client_reader, client_writer):
         try:
             server_reader, server_writer = await asyncio.open_connection(target, target_port)
-            await asyncio.gather(pipe(client_reader, server_writer, 0), pipe(server_reader, client_writer, delay))
+            await asyncio.gather(pipe(client_reader, server_writer, delay), pipe(server_reader, client_writer, delay))
         except OSError:
             pass
         finally:
