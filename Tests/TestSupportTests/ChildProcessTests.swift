@@ -33,7 +33,7 @@ import TestSupport
                 group.addTask { try await ChildProcess.run("/bin/sh", ["-c", script], timeout: .seconds(30)).stdout }
             }
             try await Task.sleep(for: .milliseconds(200))
-            FileManager.default.createFile(atPath: flag.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: flag.path, contents: nil)
             var outputs: [String] = []
             for try await output in group { outputs.append(output) }
             #expect(outputs == Array(repeating: "done\n", count: children))
