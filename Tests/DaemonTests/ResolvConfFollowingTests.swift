@@ -8,11 +8,11 @@ import Varlink
 
 /// The daemon with no configured upstream follows `/etc/resolv.conf` (DESIGN.md §4): the
 /// real file, in a private network namespace (Knot on port 53 of 127.0.0.1, the "office",
-/// and 127.0.0.2, "home") and a private mount namespace whose `/etc` is a copy, so that
+/// and 127.0.0.2, "home") and a private mount namespace whose `/etc` is its own, so that
 /// the test renames, rewrites, removes and swaps it as NetworkManager, resolvconf or a VPN
 /// client would. Root only.
 @Suite(.serialized, .timeLimit(.minutes(3)),
-       .enabled(if: getuid() == 0, "needs root: network and mount namespaces with a copy of /etc"))
+       .enabled(if: getuid() == 0, "needs root: network and mount namespaces with an /etc of their own"))
 struct ResolvConfFollowingTests {
     @Test func followsEveryKindOfChangeAndForgetsTheOldNetworksAnswersAsFresh() async throws {
         let namespace = try await Namespaces.start()
@@ -102,7 +102,8 @@ extension ResolvConfFollowingTests {
 /// all of `/etc` took more CPU than the tests that use it.
 final class Namespaces: Sendable {
     let directory: String
-    /// The copy of `/etc`, as seen from outside (the same files as `/etc` inside).
+    /// The namespace's `/etc` as seen from outside (its own files, `resolv.conf` among them;
+    /// the links point into the real `/etc` only inside).
     let etc: String
     let holder: Process
 

@@ -15,7 +15,8 @@ import Varlink
     /// The bound on any call: the query timeout, plus time for the daemon and a loaded
     /// 2-core host (a stale answer, which takes two query timeouts, took 6.5 s at load 12).
     /// A daemon that ignored the setting would take 10 s for a stale answer (the 5 s
-    /// default, twice) and fail.
+    /// default, twice) and fail; for a name never seen (one query, 5 s) the bound only
+    /// rules out a hang.
     static let bound = Duration.seconds(timeout + 7)
 
     @Test func aStoppedServerServesStaleAndANameNeverSeenFailsQuickly() async throws {

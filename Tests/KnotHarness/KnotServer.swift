@@ -175,7 +175,7 @@ public final class KnotServer: Sendable {
         let commands = [["zone-begin", zone]] + edits.map { [$0.command, zone] + $0.arguments }
         let quoted = { (word: String) in "'" + word.replacingOccurrences(of: "'", with: #"'\''"#) + "'" }
         let script = commands.map { $0.map(quoted).joined(separator: " ") + "\n" }.joined()
-        let replies = try await Tool.run("/usr/sbin/knotc", ["-c", configFile], input: Data(script.utf8))
+        let replies = try await knotc([], input: Data(script.utf8))
         let lines = replies.split(separator: "\n")
         guard lines.count == commands.count, lines.allSatisfy({ $0 == "OK" }) else {
             _ = try? await knotc(["zone-abort", zone])
@@ -202,9 +202,10 @@ public final class KnotServer: Sendable {
         return try await Tool.run(command[0], Array(command.dropFirst()))
     }
 
-    /// Runs `knotc -c CONFIG args…` against this server and returns its output.
-    public func knotc(_ arguments: [String]) async throws -> String {
-        try await Tool.run("/usr/sbin/knotc", ["-c", configFile] + arguments)
+    /// Runs `knotc -c CONFIG args…` against this server and returns its output; `input`
+    /// goes to its standard input (commands, one a line, when `arguments` holds none).
+    public func knotc(_ arguments: [String], input: Data? = nil) async throws -> String {
+        try await Tool.run("/usr/sbin/knotc", ["-c", configFile] + arguments, input: input)
     }
 
     /// What `knotd` logged so far.
